@@ -12,7 +12,12 @@ export function stateMapKey(type: string, stateKey: string): string {
 /** The `(type, stateKey)` pair of a key made by {@link stateMapKey}. */
 export function parseStateMapKey(key: string): [type: string, stateKey: string] {
   const pair = JSON.parse(key) as unknown;
-  if (!Array.isArray(pair) || pair.length !== 2 || typeof pair[0] !== "string" || typeof pair[1] !== "string") {
+  if (
+    !Array.isArray(pair) ||
+    pair.length !== 2 ||
+    typeof pair[0] !== "string" ||
+    typeof pair[1] !== "string"
+  ) {
     throw new TypeError(`Not a state map key: ${key}`);
   }
   return [pair[0], pair[1]];

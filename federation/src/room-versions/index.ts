@@ -154,7 +154,12 @@ const v6: RoomVersionRules = {
   id: "6",
   redaction: "v6",
   strictCanonicalJson: true,
-  auth: { ...v5.auth, aliasesRule: false, notificationsPowerLevels: true, powerLevelValues: "integer-or-string" },
+  auth: {
+    ...v5.auth,
+    aliasesRule: false,
+    notificationsPowerLevels: true,
+    powerLevelValues: "integer-or-string",
+  },
 };
 
 const v7: RoomVersionRules = { ...v6, id: "7", auth: { ...v6.auth, knocking: true } };

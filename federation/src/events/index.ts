@@ -1,0 +1,17 @@
+export { computeEventId, eventIdOf, roomIdFromCreateEvent } from "./event-id.js";
+export { contentHash, eventForHashing, referenceHash, verifyContentHash } from "./hashes.js";
+export { redactEvent } from "./redaction.js";
+export { signEvent, verifyEventSignature } from "./signing.js";
+export { parseStateMapKey, stateMapKey } from "./state-map-key.js";
+export {
+  authEventIds,
+  type EventReference,
+  type EventType,
+  isStateEvent,
+  type JsonObject,
+  type JsonValue,
+  type KnownEventType,
+  type Pdu,
+  prevEventIds,
+  referenceId,
+} from "./types.js";

@@ -1,0 +1,10 @@
+/**
+ * @hearth/federation: the Matrix protocol as a pure library. Everything two servers must compute
+ * identically lives here: canonical JSON, signing, event formats per room version, redaction,
+ * authorization rules and state resolution.
+ */
+export { canonicalJson, canonicalJsonBytes, compareCodePoints } from "./canonical-json/index.js";
+export * from "./crypto/index.js";
+export * from "./errors/index.js";
+export * from "./events/index.js";
+export * from "./room-versions/index.js";
