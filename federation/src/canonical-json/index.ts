@@ -67,7 +67,11 @@ function encode(value: unknown, path: string): string {
   }
 }
 
+// Characters that need escaping, or a check for lone surrogates.
+const SPECIAL = /["\\\u0000-\u001f\ud800-\udfff]/;
+
 function encodeString(s: string, path: string): string {
+  if (!SPECIAL.test(s)) return '"' + s + '"';
   // JSON.stringify escapes exactly `"`, `\` and U+0000–U+001F (short forms \b \t \n \f \r, else
   // \u00xx in lower case, as the grammar wants) and leaves everything else raw — except lone
   // surrogates, which it escapes; those cannot be encoded in UTF-8, so they are refused.
