@@ -7,4 +7,5 @@ export { canonicalJson, canonicalJsonBytes, compareCodePoints } from "./canonica
 export * from "./crypto/index.js";
 export * from "./errors/index.js";
 export * from "./events/index.js";
+export * from "./ids/index.js";
 export * from "./room-versions/index.js";

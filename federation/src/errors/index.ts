@@ -136,7 +136,7 @@ export class MatrixError extends Error {
 
 /** Thrown by {@link canonicalJson} and the JSON parsers for values Matrix JSON cannot carry. */
 export class CanonicalJsonError extends Error {
-  override readonly name = "CanonicalJsonError";
+  override readonly name: string = "CanonicalJsonError";
 }
 
 /** Thrown for a room version this library does not know. Maps to `M_UNSUPPORTED_ROOM_VERSION`. */
@@ -149,5 +149,5 @@ export class UnsupportedRoomVersionError extends MatrixError {
 
 /** Thrown for an event that does not have the shape its room version requires. */
 export class InvalidEventError extends Error {
-  override readonly name = "InvalidEventError";
+  override readonly name: string = "InvalidEventError";
 }

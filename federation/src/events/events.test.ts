@@ -23,10 +23,25 @@ const EVENT_TYPES = [
   "org.example.custom",
 ];
 
-const jsonLeaf = fc.oneof(fc.string(), fc.integer({ min: -1000, max: 1000 }), fc.boolean(), fc.constant(null));
+const jsonLeaf = fc.oneof(
+  fc.string(),
+  fc.integer({ min: -1000, max: 1000 }),
+  fc.boolean(),
+  fc.constant(null),
+);
 const content = fc.dictionary(
   fc.oneof(
-    fc.constantFrom("membership", "creator", "join_rule", "allow", "ban", "users", "redacts", "body", "invite"),
+    fc.constantFrom(
+      "membership",
+      "creator",
+      "join_rule",
+      "allow",
+      "ban",
+      "users",
+      "redacts",
+      "body",
+      "invite",
+    ),
     fc.string(),
   ),
   fc.oneof(jsonLeaf, fc.dictionary(fc.string(), jsonLeaf, { maxKeys: 3 })),
@@ -74,9 +89,16 @@ describe("redactEvent", () => {
   it("v11: keeps only third_party_invite.signed of a member event, and all create content", () => {
     const member = {
       type: "m.room.member",
-      content: { membership: "invite", displayname: "x", third_party_invite: { display_name: "y", signed: { a: 1 } } },
+      content: {
+        membership: "invite",
+        displayname: "x",
+        third_party_invite: { display_name: "y", signed: { a: 1 } },
+      },
     };
-    expect(redactEvent(member, "11").content).toEqual({ membership: "invite", third_party_invite: { signed: { a: 1 } } });
+    expect(redactEvent(member, "11").content).toEqual({
+      membership: "invite",
+      third_party_invite: { signed: { a: 1 } },
+    });
     expect(redactEvent(member, "10").content).toEqual({ membership: "invite" });
     const create = { type: "m.room.create", content: { creator: "@a:b", "m.federate": false, foo: [1] } };
     expect(redactEvent(create, "11").content).toEqual(create.content);
@@ -90,7 +112,10 @@ describe("redactEvent", () => {
     const jr = { type: "m.room.join_rules", content: { join_rule: "restricted", allow: [] } };
     expect(redactEvent(jr, "7").content).toEqual({ join_rule: "restricted" });
     expect(redactEvent(jr, "8").content).toEqual({ join_rule: "restricted", allow: [] });
-    const m = { type: "m.room.member", content: { membership: "join", join_authorised_via_users_server: "@u:s" } };
+    const m = {
+      type: "m.room.member",
+      content: { membership: "join", join_authorised_via_users_server: "@u:s" },
+    };
     expect(redactEvent(m, "8").content).toEqual({ membership: "join" });
     expect(redactEvent(m, "9").content).toEqual(m.content);
   });
@@ -104,7 +129,9 @@ describe("signEvent / verifyEventSignature", () => {
         const signed = signEvent(event, "example.org", key, v);
         expect(verifyEventSignature(signed, "example.org", key.keyId, key.publicKey, v)).toBe(true);
         expect(verifyContentHash(signed, v)).toBe(true);
-        expect(verifyEventSignature(redactEvent(signed, v), "example.org", key.keyId, key.publicKey, v)).toBe(true);
+        expect(verifyEventSignature(redactEvent(signed, v), "example.org", key.keyId, key.publicKey, v)).toBe(
+          true,
+        );
         expect(verifyEventSignature(signed, "other.org", key.keyId, key.publicKey, v)).toBe(false);
       }),
       { numRuns: 60 },
@@ -116,12 +143,23 @@ describe("signEvent / verifyEventSignature", () => {
       fc.property(
         arbEvent,
         fc.constantFrom(...VERSIONS),
-        fc.constantFrom("type", "sender", "content", "depth", "origin_server_ts", "prev_events", "auth_events", "extra"),
+        fc.constantFrom(
+          "type",
+          "sender",
+          "content",
+          "depth",
+          "origin_server_ts",
+          "prev_events",
+          "auth_events",
+          "extra",
+        ),
         (ev, v, field) => {
-          const signed = signEvent(clean({ ...ev, event_id: "$e:example.org" }), "example.org", key, v) as Record<
-            string,
-            unknown
-          >;
+          const signed = signEvent(
+            clean({ ...ev, event_id: "$e:example.org" }),
+            "example.org",
+            key,
+            v,
+          ) as Record<string, unknown>;
           const changed = { ...signed };
           changed[field] =
             field === "content"
@@ -141,12 +179,21 @@ describe("signEvent / verifyEventSignature", () => {
   });
 
   it("does not sign or hash an internal event_id in v3+, but does in v1/v2", () => {
-    const ev = { type: "m.room.message", room_id: "!r:x", sender: "@a:x", content: {}, depth: 1, origin_server_ts: 1 };
+    const ev = {
+      type: "m.room.message",
+      room_id: "!r:x",
+      sender: "@a:x",
+      content: {},
+      depth: 1,
+      origin_server_ts: 1,
+    };
     const a = signEvent({ ...ev, event_id: "$one" }, "x", key, "10");
     const b = signEvent({ ...ev, event_id: "$two" }, "x", key, "10");
     expect(a.signatures).toEqual(b.signatures);
     expect(a.event_id).toBe("$one");
-    expect(verifyEventSignature({ ...a, event_id: "$other" }, "x", key.keyId, key.publicKey, "10")).toBe(true);
+    expect(verifyEventSignature({ ...a, event_id: "$other" }, "x", key.keyId, key.publicKey, "10")).toBe(
+      true,
+    );
     const c = signEvent({ ...ev, event_id: "$one:x" }, "x", key, "1");
     const d = signEvent({ ...ev, event_id: "$two:x" }, "x", key, "1");
     expect(c.signatures).not.toEqual(d.signatures);

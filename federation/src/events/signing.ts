@@ -10,6 +10,9 @@ import { redactEvent } from "./redaction.js";
 
 type Signatures = Record<string, Record<string, string>>;
 
+/** An event with its content hash and signatures. */
+export type SignedEvent<T> = T & { hashes: { sha256: string }; signatures: Signatures };
+
 /**
  * Hashes and signs an event: sets `hashes.sha256` to the content hash, then signs the *redacted*
  * form (so the signature still verifies after a redaction) and adds the signature to the full event.
@@ -21,14 +24,14 @@ export function signEvent<T extends object>(
   serverName: string,
   key: SigningKey,
   roomVersion: string,
-): T {
+): SignedEvent<T> {
   const hashed = {
     ...(event as Record<string, unknown>),
     hashes: { ...((event as { hashes?: object }).hashes ?? {}), sha256: contentHash(event, roomVersion) },
   };
   const redacted = redactEvent(eventForHashing(hashed, roomVersion), roomVersion);
   const signed = signJson(redacted, serverName, key) as { signatures: Signatures };
-  return { ...hashed, signatures: signed.signatures } as T;
+  return { ...hashed, signatures: signed.signatures } as SignedEvent<T>;
 }
 
 /**
