@@ -1,7 +1,14 @@
 /** Benchmarks of the protocol core: canonical JSON, signing, verification, event IDs. */
-import { canonicalJson, computeEventId, naclEd25519, signEvent, signingKeyFromSeed, verifyEventSignature } from "../src/index.js";
-import { type BenchCase, opsPerSecond } from "./harness.js";
+import {
+  canonicalJson,
+  computeEventId,
+  naclEd25519,
+  signEvent,
+  signingKeyFromSeed,
+  verifyEventSignature,
+} from "../src/index.js";
 import { benchKey, sampleEvent } from "./fixtures.js";
+import { type BenchCase, opsPerSecond } from "./harness.js";
 
 const naclKey = signingKeyFromSeed(benchKey.keyId, benchKey.seed, naclEd25519);
 const eventBytes = Buffer.byteLength(canonicalJson(sampleEvent));
@@ -22,7 +29,9 @@ export const cases: BenchCase[] = [
     unit: "ops/s",
     target: { op: ">=", value: 8000 },
     run: () =>
-      opsPerSecond(() => verifyEventSignature(sampleEvent, "example.org", benchKey.keyId, benchKey.publicKey, "11")),
+      opsPerSecond(() =>
+        verifyEventSignature(sampleEvent, "example.org", benchKey.keyId, benchKey.publicKey, "11"),
+      ),
   },
   {
     name: "signEvent (tweetnacl)",
@@ -36,7 +45,15 @@ export const cases: BenchCase[] = [
     runs: 3,
     run: () =>
       opsPerSecond(
-        () => verifyEventSignature(sampleEvent, "example.org", benchKey.keyId, benchKey.publicKey, "11", naclEd25519),
+        () =>
+          verifyEventSignature(
+            sampleEvent,
+            "example.org",
+            benchKey.keyId,
+            benchKey.publicKey,
+            "11",
+            naclEd25519,
+          ),
         300,
       ),
   },

@@ -10,7 +10,10 @@ const unsigned = {
   sender: "@alice.benchmark:example.org",
   origin_server_ts: 1_732_000_000_000,
   depth: 12_345,
-  prev_events: ["$Rqnc-F-dvnEYJTyHq_iKxU2bZ1CI92-kuZq3a5lr5Zg", "$aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789-_abcde"],
+  prev_events: [
+    "$Rqnc-F-dvnEYJTyHq_iKxU2bZ1CI92-kuZq3a5lr5Zg",
+    "$aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789-_abcde",
+  ],
   auth_events: [
     "$createcreatecreatecreatecreatecreatecreate0",
     "$powerlevelspowerlevelspowerlevelspowerlev1",

@@ -1,11 +1,23 @@
 /**
  * @hearth/federation: the Matrix protocol as a pure library. Everything two servers must compute
  * identically lives here: canonical JSON, signing, event formats per room version, redaction,
- * authorization rules and state resolution.
+ * identifiers, authorization rules and state resolution.
  */
+export {
+  AuthError,
+  authEventTypes,
+  type CheckEventAuthOptions,
+  checkEventAuth,
+  namedPowerLevel,
+  parsePowerLevelsContent,
+  requiredPowerLevel,
+  roomCreators,
+  userPowerLevel,
+} from "./auth/index.js";
 export { canonicalJson, canonicalJsonBytes, compareCodePoints } from "./canonical-json/index.js";
 export * from "./crypto/index.js";
 export * from "./errors/index.js";
 export * from "./events/index.js";
 export * from "./ids/index.js";
 export * from "./room-versions/index.js";
+export * from "./state-res/index.js";

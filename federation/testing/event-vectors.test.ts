@@ -18,7 +18,9 @@ const vectors: Vector[] = JSON.parse(
 
 describe("event vectors (independent implementation)", () => {
   it("has vectors for every room version", () => {
-    expect(new Set(vectors.map((v) => v.version))).toEqual(new Set(Array.from({ length: 12 }, (_, i) => `${i + 1}`)));
+    expect(new Set(vectors.map((v) => v.version))).toEqual(
+      new Set(Array.from({ length: 12 }, (_, i) => `${i + 1}`)),
+    );
   });
 
   it.each(vectors.map((v) => [v.version, v.event.type as string, v] as const))(
@@ -68,7 +70,9 @@ describe("event ID formats", () => {
 
   it("ignores unsigned, signatures and a carried event_id in v3+", () => {
     const id = computeEventId(base, "11");
-    expect(computeEventId({ ...base, unsigned: { age: 5 }, signatures: { x: { "ed25519:1": "s" } } }, "11")).toBe(id);
+    expect(
+      computeEventId({ ...base, unsigned: { age: 5 }, signatures: { x: { "ed25519:1": "s" } } }, "11"),
+    ).toBe(id);
     expect(computeEventId({ ...base, event_id: "$whatever" }, "11")).toBe(id);
     expect(eventIdOf({ ...base, event_id: "$whatever" }, "11")).toBe("$whatever");
     expect(eventIdOf(base, "11")).toBe(id);
@@ -76,12 +80,18 @@ describe("event ID formats", () => {
 
   it("covers content only through the content hash (redacted content is not hashed)", () => {
     const withHash = { ...base, hashes: { sha256: "aaa" } };
-    expect(computeEventId({ ...withHash, content: { body: "y" } }, "11")).toBe(computeEventId(withHash, "11"));
-    expect(computeEventId({ ...withHash, hashes: { sha256: "bbb" } }, "11")).not.toBe(computeEventId(withHash, "11"));
+    expect(computeEventId({ ...withHash, content: { body: "y" } }, "11")).toBe(
+      computeEventId(withHash, "11"),
+    );
+    expect(computeEventId({ ...withHash, hashes: { sha256: "bbb" } }, "11")).not.toBe(
+      computeEventId(withHash, "11"),
+    );
   });
 
   it("refuses unknown room versions", () => {
-    expect(() => computeEventId(base, "13")).toThrow(expect.objectContaining({ errcode: "M_UNSUPPORTED_ROOM_VERSION" }));
+    expect(() => computeEventId(base, "13")).toThrow(
+      expect.objectContaining({ errcode: "M_UNSUPPORTED_ROOM_VERSION" }),
+    );
     expect(() => redactEvent(base, "org.example.v1")).toThrow(
       expect.objectContaining({ errcode: "M_UNSUPPORTED_ROOM_VERSION" }),
     );
@@ -99,7 +109,10 @@ describe("a real event from the public federation", () => {
     sender: "@erikj:jki.re",
     content: {
       room_version: "5",
-      predecessor: { room_id: "!gdRMqOrTFdOCYHNwOo:half-shot.uk", event_id: "$LP7ROBc4b+cMc1UE9haIz8q5AK2AIW4eJ90FfKLvyZI" },
+      predecessor: {
+        room_id: "!gdRMqOrTFdOCYHNwOo:half-shot.uk",
+        event_id: "$LP7ROBc4b+cMc1UE9haIz8q5AK2AIW4eJ90FfKLvyZI",
+      },
       creator: "@erikj:jki.re",
     },
     depth: 1,
@@ -110,7 +123,8 @@ describe("a real event from the public federation", () => {
     hashes: { sha256: "IX6zuNiJpJPNf70BLleL3HSCpjKeq9Uhu7uUpyDjBmc" },
     signatures: {
       "jki.re": {
-        "ed25519:auto": "O4IyFfF2PPtGp5uaDm8t57dZbdh8vc8Q64LgCwvzYRVItAMI0uisfiAFaxkVT7MRpzh6N2QNN5NMRXZKmgPYDA",
+        "ed25519:auto":
+          "O4IyFfF2PPtGp5uaDm8t57dZbdh8vc8Q64LgCwvzYRVItAMI0uisfiAFaxkVT7MRpzh6N2QNN5NMRXZKmgPYDA",
       },
     },
     unsigned: { age: 1321650 },
@@ -123,6 +137,8 @@ describe("a real event from the public federation", () => {
 
   it("has a matching content hash", () => {
     expect(verifyContentHash(create, "5")).toBe(true);
-    expect(verifyContentHash({ ...create, content: { ...create.content, creator: "@x:jki.re" } }, "5")).toBe(false);
+    expect(verifyContentHash({ ...create, content: { ...create.content, creator: "@x:jki.re" } }, "5")).toBe(
+      false,
+    );
   });
 });

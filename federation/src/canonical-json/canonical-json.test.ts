@@ -26,7 +26,9 @@ describe("canonicalJson", () => {
       "[0,0,1,-1,9007199254740991,-9007199254740991,10000000000]",
     );
     for (const bad of [2 ** 53, -(2 ** 53), 1.5, -0.1, Number.NaN, Number.POSITIVE_INFINITY, 1e300]) {
-      expect(() => canonicalJson({ a: bad })).toThrow(expect.objectContaining({ name: "CanonicalJsonError" }));
+      expect(() => canonicalJson({ a: bad })).toThrow(
+        expect.objectContaining({ name: "CanonicalJsonError" }),
+      );
     }
   });
 
@@ -92,7 +94,9 @@ describe("canonicalJson", () => {
 
   it("agrees with RFC 8785 (canonicalize) on BMP-keyed, integer-only input", () => {
     // The two definitions agree where keys have no astral characters and numbers are integers.
-    const bmpKey = fc.string({ unit: fc.integer({ min: 0x20, max: 0xd7ff }).map((c) => String.fromCharCode(c)) });
+    const bmpKey = fc.string({
+      unit: fc.integer({ min: 0x20, max: 0xd7ff }).map((c) => String.fromCharCode(c)),
+    });
     fc.assert(
       fc.property(jsonValue(bmpKey), (value) => {
         expect(canonicalJson(value)).toBe(canonicalize(value));

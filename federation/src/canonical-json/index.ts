@@ -68,6 +68,7 @@ function encode(value: unknown, path: string): string {
 }
 
 // Characters that need escaping, or a check for lone surrogates.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what must be escaped
 const SPECIAL = /["\\\u0000-\u001f\ud800-\udfff]/;
 
 function encodeString(s: string, path: string): string {

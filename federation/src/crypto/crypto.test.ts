@@ -41,15 +41,19 @@ describe("unpadded base64 (appendices)", () => {
 describe("ed25519: node:crypto and tweetnacl", () => {
   it("give identical signatures and verify each other's", () => {
     fc.assert(
-      fc.property(fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.uint8Array({ maxLength: 2000 }), (seed, msg) => {
-        expect(nodeEd25519.publicKeyFromSeed(seed)).toEqual(naclEd25519.publicKeyFromSeed(seed));
-        const a = nodeEd25519.sign(seed, msg);
-        const b = naclEd25519.sign(seed, msg);
-        expect(a).toEqual(b);
-        const pub = nodeEd25519.publicKeyFromSeed(seed);
-        expect(naclEd25519.verify(pub, msg, a)).toBe(true);
-        expect(nodeEd25519.verify(pub, msg, b)).toBe(true);
-      }),
+      fc.property(
+        fc.uint8Array({ minLength: 32, maxLength: 32 }),
+        fc.uint8Array({ maxLength: 2000 }),
+        (seed, msg) => {
+          expect(nodeEd25519.publicKeyFromSeed(seed)).toEqual(naclEd25519.publicKeyFromSeed(seed));
+          const a = nodeEd25519.sign(seed, msg);
+          const b = naclEd25519.sign(seed, msg);
+          expect(a).toEqual(b);
+          const pub = nodeEd25519.publicKeyFromSeed(seed);
+          expect(naclEd25519.verify(pub, msg, a)).toBe(true);
+          expect(nodeEd25519.verify(pub, msg, b)).toBe(true);
+        },
+      ),
       { numRuns: 30 },
     );
   });
@@ -85,7 +89,9 @@ describe("signJson / verifyJson", () => {
       fc.property(fc.dictionary(fc.string(), fc.oneof(fc.string(), fc.integer(), fc.boolean())), (obj) => {
         const signed = signJson(obj, "example.org", key);
         expect(verifyJson(signed, "example.org", "ed25519:a", key.publicKey)).toBe(true);
-        expect(verifyJson({ ...signed, extra_key_: 1 }, "example.org", "ed25519:a", key.publicKey)).toBe(false);
+        expect(verifyJson({ ...signed, extra_key_: 1 }, "example.org", "ed25519:a", key.publicKey)).toBe(
+          false,
+        );
         expect(verifyJson(signed, "other.org", "ed25519:a", key.publicKey)).toBe(false);
         expect(verifyJson(signed, "example.org", "ed25519:b", key.publicKey)).toBe(false);
       }),
@@ -99,6 +105,8 @@ describe("signJson / verifyJson", () => {
     expect(verifyJson({ signatures: null }, "x", "ed25519:a", pub)).toBe(false);
     expect(verifyJson({ signatures: { x: "str" } }, "x", "ed25519:a", pub)).toBe(false);
     expect(verifyJson({ signatures: { x: { "ed25519:a": "!!!" } } }, "x", "ed25519:a", pub)).toBe(false);
-    expect(verifyJson({ a: 1.5, signatures: { x: { "ed25519:a": "AAAA" } } }, "x", "ed25519:a", pub)).toBe(false);
+    expect(verifyJson({ a: 1.5, signatures: { x: { "ed25519:a": "AAAA" } } }, "x", "ed25519:a", pub)).toBe(
+      false,
+    );
   });
 });
