@@ -3,14 +3,21 @@ import {
   canonicalJson,
   computeEventId,
   naclEd25519,
+  nodeEd25519,
   signEvent,
   signingKeyFromSeed,
+  sodiumEd25519,
   verifyEventSignature,
 } from "../src/index.js";
 import { benchKey, sampleEvent } from "./fixtures.js";
 import { type BenchCase, opsPerSecond } from "./harness.js";
 
 const naclKey = signingKeyFromSeed(benchKey.keyId, benchKey.seed, naclEd25519);
+const nodeKey = signingKeyFromSeed(benchKey.keyId, benchKey.seed, nodeEd25519);
+const verify =
+  (backend = nodeEd25519) =>
+  () =>
+    verifyEventSignature(sampleEvent, "example.org", benchKey.keyId, benchKey.publicKey, "11", backend);
 const eventBytes = Buffer.byteLength(canonicalJson(sampleEvent));
 
 export const cases: BenchCase[] = [
@@ -22,17 +29,29 @@ export const cases: BenchCase[] = [
   {
     name: "signEvent (node:crypto)",
     unit: "ops/s",
-    run: () => opsPerSecond(() => signEvent(sampleEvent, "example.org", benchKey, "11")),
+    run: () => opsPerSecond(() => signEvent(sampleEvent, "example.org", nodeKey, "11")),
   },
   {
     name: "verifyEventSignature (node:crypto)",
     unit: "ops/s",
     target: { op: ">=", value: 8000 },
-    run: () =>
-      opsPerSecond(() =>
-        verifyEventSignature(sampleEvent, "example.org", benchKey.keyId, benchKey.publicKey, "11"),
-      ),
+    run: () => opsPerSecond(verify(nodeEd25519)),
   },
+  ...(sodiumEd25519
+    ? [
+        {
+          name: "signEvent (libsodium, the default)",
+          unit: "ops/s" as const,
+          run: () => opsPerSecond(() => signEvent(sampleEvent, "example.org", benchKey, "11")),
+        },
+        {
+          name: "verifyEventSignature (libsodium, the default)",
+          unit: "ops/s" as const,
+          target: { op: ">=" as const, value: 8000 },
+          run: () => opsPerSecond(verify(sodiumEd25519)),
+        },
+      ]
+    : []),
   {
     name: "signEvent (tweetnacl)",
     unit: "ops/s",
@@ -43,19 +62,7 @@ export const cases: BenchCase[] = [
     name: "verifyEventSignature (tweetnacl)",
     unit: "ops/s",
     runs: 3,
-    run: () =>
-      opsPerSecond(
-        () =>
-          verifyEventSignature(
-            sampleEvent,
-            "example.org",
-            benchKey.keyId,
-            benchKey.publicKey,
-            "11",
-            naclEd25519,
-          ),
-        300,
-      ),
+    run: () => opsPerSecond(verify(naclEd25519), 300),
   },
   {
     name: "computeEventId (v11)",

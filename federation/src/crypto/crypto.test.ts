@@ -1,7 +1,14 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { decodeBase64, encodeBase64, encodeBase64Url } from "./base64.js";
-import { generateSigningKey, naclEd25519, nodeEd25519, signingKeyFromSeed } from "./ed25519.js";
+import {
+  fastestEd25519,
+  generateSigningKey,
+  naclEd25519,
+  nodeEd25519,
+  signingKeyFromSeed,
+  sodiumEd25519,
+} from "./ed25519.js";
 import { signJson, verifyJson } from "./sign-json.js";
 
 describe("unpadded base64 (appendices)", () => {
@@ -58,11 +65,33 @@ describe("ed25519: node:crypto and tweetnacl", () => {
     );
   });
 
+  it("libsodium, where it loads, agrees with both", () => {
+    // sodium-native ships prebuilt binaries for the platforms we run on; CI must exercise it.
+    expect(sodiumEd25519).toBeDefined();
+    expect(fastestEd25519).toBe(sodiumEd25519);
+    const sodium = sodiumEd25519!;
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ minLength: 32, maxLength: 32 }),
+        fc.uint8Array({ maxLength: 2000 }),
+        (seed, msg) => {
+          const pub = nodeEd25519.publicKeyFromSeed(seed);
+          expect(sodium.publicKeyFromSeed(seed)).toEqual(pub);
+          const sig = sodium.sign(seed, msg);
+          expect(sig).toEqual(nodeEd25519.sign(seed, msg));
+          expect(sodium.verify(pub, msg, nodeEd25519.sign(seed, msg))).toBe(true);
+          expect(nodeEd25519.verify(pub, msg, sig)).toBe(true);
+        },
+      ),
+      { numRuns: 30 },
+    );
+  });
+
   it("reject a changed message, signature or key", () => {
     const key = generateSigningKey("ed25519:k");
     const msg = new TextEncoder().encode("hello");
     const sig = key.sign(msg);
-    for (const backend of [nodeEd25519, naclEd25519]) {
+    for (const backend of [nodeEd25519, naclEd25519, fastestEd25519]) {
       expect(backend.verify(key.publicKey, msg, sig)).toBe(true);
       expect(backend.verify(key.publicKey, new TextEncoder().encode("hellp"), sig)).toBe(false);
       const badSig = Uint8Array.from(sig);

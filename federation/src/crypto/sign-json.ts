@@ -4,7 +4,7 @@
  */
 import { canonicalJsonBytes } from "../canonical-json/index.js";
 import { decodeBase64, encodeBase64 } from "./base64.js";
-import { type Ed25519Backend, nodeEd25519, type SigningKey } from "./ed25519.js";
+import { type Ed25519Backend, fastestEd25519, type SigningKey } from "./ed25519.js";
 
 type Signatures = Record<string, Record<string, string>>;
 
@@ -36,7 +36,7 @@ export function verifyJson(
   entityName: string,
   keyId: string,
   publicKey: Uint8Array,
-  backend: Ed25519Backend = nodeEd25519,
+  backend: Ed25519Backend = fastestEd25519,
 ): boolean {
   const signatures = (value as { signatures?: unknown }).signatures;
   if (typeof signatures !== "object" || signatures === null) return false;

@@ -2,7 +2,7 @@
  * Signing events and checking their signatures (server-server API, "Signing Events" and
  * "Validating hashes and signatures on received events").
  */
-import { type Ed25519Backend, nodeEd25519, type SigningKey } from "../crypto/ed25519.js";
+import { type Ed25519Backend, fastestEd25519, type SigningKey } from "../crypto/ed25519.js";
 import { signJson, verifyJson } from "../crypto/sign-json.js";
 import { roomVersionRules } from "../room-versions/index.js";
 import { contentHash, eventForHashing } from "./hashes.js";
@@ -45,7 +45,7 @@ export function verifyEventSignature(
   keyId: string,
   publicKey: Uint8Array,
   roomVersion: string,
-  backend: Ed25519Backend = nodeEd25519,
+  backend: Ed25519Backend = fastestEd25519,
 ): boolean {
   roomVersionRules(roomVersion); // unknown versions throw rather than read as "not signed"
   let redacted: object;
