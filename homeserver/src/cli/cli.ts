@@ -1,0 +1,72 @@
+/**
+ * The `hearth` command line: `start`, `register-user`, `create-registration-token`, `generate-keys`.
+ * Returns the process exit code.
+ */
+import { parseArgs } from "node:util";
+import { ConfigError, loadConfig } from "../config/config.js";
+import { startServer } from "../server.js";
+
+const USAGE = `Usage: hearth <command> [options]
+
+Commands:
+  start [--config hearth.yaml]        run the homeserver
+  register-user <localpart> [--admin] [--password <pw>] [--config hearth.yaml] [--url <client url>]
+                                      register a user on a running server (shared secret) or directly
+                                      on a stopped server's data directory
+  create-registration-token [--uses <n>] [--expiry-ms <ms>] [--config hearth.yaml]
+                                      create a registration token (stopped server's data directory)
+  generate-keys [--config hearth.yaml] write a signing key to the data directory if there is none
+`;
+
+/** Runs the CLI with `argv` (without the node and script paths). */
+export async function runCli(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case "start":
+        return await start(rest);
+      case "register-user":
+      case "create-registration-token":
+      case "generate-keys": {
+        const { runAdminCommand } = await import("./admin-commands.js");
+        return await runAdminCommand(command, rest);
+      }
+      case undefined:
+      case "help":
+      case "--help":
+      case "-h":
+        process.stdout.write(USAGE);
+        return command === undefined ? 1 : 0;
+      default:
+        process.stderr.write(`Unknown command: ${command}\n\n${USAGE}`);
+        return 1;
+    }
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`${e.message}\n`);
+      return 1;
+    }
+    throw e;
+  }
+}
+
+async function start(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { config: { type: "string", short: "c" } }, strict: true });
+  const config = loadConfig(values.config);
+  const server = await startServer(config);
+  process.stdout.write(`Hearth ${config.serverName} is listening on ${server.url}\n`);
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      server.context.logger.info({ signal }, "shutting down");
+      process.off("SIGTERM", onTerm);
+      process.off("SIGINT", onInt);
+      resolve();
+    };
+    const onTerm = () => stop("SIGTERM");
+    const onInt = () => stop("SIGINT");
+    process.on("SIGTERM", onTerm);
+    process.on("SIGINT", onInt);
+  });
+  await server.close();
+  return 0;
+}

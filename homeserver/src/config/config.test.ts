@@ -1,0 +1,85 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { buildConfig, ConfigError, loadConfig } from "./config.js";
+
+describe("config", () => {
+  it("has embedded defaults: localhost, 127.0.0.1:8008, open registration", () => {
+    const c = buildConfig({}, {});
+    expect(c.serverName).toBe("localhost");
+    expect(c.bind).toEqual({ host: "127.0.0.1", port: 8008 });
+    expect(c.dataDir).toBe("./hearth-data");
+    expect(c.registration).toBe("open");
+    expect(c.rateLimits).toBeDefined();
+    expect(c.defaultRoomVersion).toBe("11");
+    expect(c.publicBaseUrl).toBe("http://127.0.0.1:8008");
+  });
+
+  it("closes registration by default for other server names", () => {
+    expect(buildConfig({ server_name: "example.org" }, {}).registration).toBe("closed");
+  });
+
+  it("lets environment variables override the file", () => {
+    const c = buildConfig(
+      { server_name: "file.org", bind: "0.0.0.0:1" },
+      {
+        HEARTH_SERVER_NAME: "env.org",
+        HEARTH_BIND: "[::1]:9000",
+        HEARTH_DATA_DIR: "/tmp/x",
+        HEARTH_REGISTRATION: "token",
+        HEARTH_REGISTRATION_SHARED_SECRET: "0123456789abcdef0",
+        HEARTH_RATE_LIMITS: "off",
+        HEARTH_LOG_LEVEL: "warn",
+      },
+    );
+    expect(c).toMatchObject({
+      serverName: "env.org",
+      bind: { host: "::1", port: 9000 },
+      dataDir: "/tmp/x",
+      registration: "token",
+      registrationSharedSecret: "0123456789abcdef0",
+      rateLimits: undefined,
+      logLevel: "warn",
+    });
+  });
+
+  it.each([
+    [{ server_name: "bad name" }, "server_name"],
+    [{ bind: "nope" }, "bind"],
+    [{ bind: "127.0.0.1:70000" }, "bind"],
+    [{ registration: "maybe" }, "registration"],
+    [{ registration_shared_secret: "short" }, "registration_shared_secret"],
+    [{ rate_limits: "sometimes" }, "rate_limits"],
+    [{ rate_limits: { login: { perSecond: 0, burst: 1 } } }, "rate_limits.login"],
+    [{ log_level: "loud" }, "log_level"],
+    [{ default_room_version: "99" }, "default_room_version"],
+    [{ max_request_bytes: 10 }, "max_request_bytes"],
+    [{ surprise: 1 }, "surprise"],
+  ])("refuses %j naming the key", (file, key) => {
+    expect(() => buildConfig(file as Record<string, unknown>, {})).toThrow(ConfigError);
+    try {
+      buildConfig(file as Record<string, unknown>, {});
+    } catch (e) {
+      expect((e as ConfigError).key).toBe(key);
+      expect((e as Error).message).toContain(key);
+    }
+  });
+
+  it("loads YAML files, and the example file is valid", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "hearth-config-"));
+    const path = join(dir, "hearth.yaml");
+    await writeFile(path, "server_name: example.org\nbind: 127.0.0.1:9999\nregistration: open\n");
+    expect(loadConfig(path, {})).toMatchObject({
+      serverName: "example.org",
+      bind: { port: 9999 },
+      registration: "open",
+    });
+    await writeFile(path, "- a list\n");
+    expect(() => loadConfig(path, {})).toThrow(/YAML map/);
+    expect(() => loadConfig(join(dir, "missing.yaml"), {})).toThrow(ConfigError);
+    await rm(dir, { recursive: true });
+    const example = loadConfig(new URL("../../hearth.example.yaml", import.meta.url).pathname, {});
+    expect(example.serverName).toBe("localhost");
+  });
+});

@@ -1,0 +1,198 @@
+/**
+ * Homeserver configuration: the schema with defaults, loaded from an optional YAML file and overridden
+ * by `HEARTH_*` environment variables. Invalid configuration fails at start with a message naming the
+ * key. Every key is documented in `homeserver/hearth.example.yaml`.
+ */
+import { readFileSync } from "node:fs";
+import { isKnownRoomVersion, isValidServerName } from "@hearth/federation";
+import { parse as parseYaml } from "yaml";
+
+/** How new accounts may be registered. */
+export type RegistrationMode = "open" | "token" | "closed";
+
+/** A rate limit: a burst of `burst` requests, refilled at `perSecond`. */
+export interface RateLimit {
+  readonly perSecond: number;
+  readonly burst: number;
+}
+
+/** The validated configuration. */
+export interface HearthConfig {
+  /** The server name: the domain part of user IDs and room aliases (`localhost`, `example.org`). */
+  readonly serverName: string;
+  /** Where the client API listens. */
+  readonly bind: { readonly host: string; readonly port: number };
+  /** Where the database, signing key and other state live. */
+  readonly dataDir: string;
+  readonly registration: RegistrationMode;
+  /** Secret for `/_synapse/admin/v1/register`-style shared-secret registration (the CLI uses it). */
+  readonly registrationSharedSecret: string | undefined;
+  /** Rate limits; `undefined` when disabled. */
+  readonly rateLimits:
+    | { readonly login: RateLimit; readonly registration: RateLimit; readonly message: RateLimit }
+    | undefined;
+  readonly logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+  /** The room version of new rooms unless the client asks for another. */
+  readonly defaultRoomVersion: string;
+  /** The base URL clients should use, advertised in `/.well-known/matrix/client`. */
+  readonly publicBaseUrl: string;
+  /** Largest request body accepted, in bytes. */
+  readonly maxRequestBytes: number;
+}
+
+/** Thrown for invalid configuration; the message names the key. */
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+  constructor(
+    readonly key: string,
+    message: string,
+  ) {
+    super(`Invalid configuration: ${key}: ${message}`);
+  }
+}
+
+const DEFAULT_RATE_LIMITS = {
+  login: { perSecond: 0.5, burst: 5 },
+  registration: { perSecond: 0.2, burst: 5 },
+  message: { perSecond: 20, burst: 100 },
+};
+
+/** The YAML keys, with the environment variable that overrides each. */
+const ENV: Record<string, string> = {
+  server_name: "HEARTH_SERVER_NAME",
+  bind: "HEARTH_BIND",
+  data_dir: "HEARTH_DATA_DIR",
+  registration: "HEARTH_REGISTRATION",
+  registration_shared_secret: "HEARTH_REGISTRATION_SHARED_SECRET",
+  rate_limits: "HEARTH_RATE_LIMITS",
+  log_level: "HEARTH_LOG_LEVEL",
+  default_room_version: "HEARTH_DEFAULT_ROOM_VERSION",
+  public_base_url: "HEARTH_PUBLIC_BASE_URL",
+  max_request_bytes: "HEARTH_MAX_REQUEST_BYTES",
+};
+
+const KNOWN_KEYS = new Set(Object.keys(ENV));
+
+function parseBind(key: string, value: unknown): { host: string; port: number } {
+  if (typeof value !== "string") throw new ConfigError(key, "must be host:port, e.g. 127.0.0.1:8008");
+  const m = /^(\[[0-9a-fA-F:.]+\]|[^:\s]+):(\d{1,5})$/.exec(value.trim());
+  const port = m ? Number(m[2]) : Number.NaN;
+  if (!m || port < 0 || port > 65535)
+    throw new ConfigError(key, `must be host:port, not ${JSON.stringify(value)}`);
+  return { host: m[1]!.replace(/^\[|\]$/g, ""), port };
+}
+
+function parseRateLimits(key: string, value: unknown): HearthConfig["rateLimits"] {
+  if (value === undefined || value === "on" || value === true) return DEFAULT_RATE_LIMITS;
+  if (value === "off" || value === false) return undefined;
+  if (typeof value !== "object" || value === null) throw new ConfigError(key, 'must be "on", "off" or a map');
+  const out: Record<string, RateLimit> = { ...DEFAULT_RATE_LIMITS };
+  for (const [name, limit] of Object.entries(value)) {
+    if (!(name in DEFAULT_RATE_LIMITS)) throw new ConfigError(`${key}.${name}`, "unknown rate limit");
+    const l = limit as Partial<RateLimit> | null;
+    if (
+      typeof l !== "object" ||
+      l === null ||
+      typeof l.perSecond !== "number" ||
+      !(l.perSecond > 0) ||
+      typeof l.burst !== "number" ||
+      !(l.burst >= 1)
+    ) {
+      throw new ConfigError(`${key}.${name}`, "must be {perSecond: number > 0, burst: number >= 1}");
+    }
+    out[name] = { perSecond: l.perSecond, burst: l.burst };
+  }
+  return out as NonNullable<HearthConfig["rateLimits"]>;
+}
+
+function oneOf<T extends string>(key: string, value: unknown, allowed: readonly T[], fallback: T): T {
+  if (value === undefined) return fallback;
+  if (typeof value !== "string" || !allowed.includes(value as T)) {
+    throw new ConfigError(key, `must be one of ${allowed.join(", ")}, not ${JSON.stringify(value)}`);
+  }
+  return value as T;
+}
+
+/**
+ * Builds the configuration from raw values (YAML keys) and the environment. Environment variables
+ * win over the file; defaults fill the rest.
+ */
+export function buildConfig(
+  file: Record<string, unknown>,
+  env: NodeJS.ProcessEnv = process.env,
+): HearthConfig {
+  for (const key of Object.keys(file)) {
+    if (!KNOWN_KEYS.has(key)) throw new ConfigError(key, "unknown key (see hearth.example.yaml)");
+  }
+  const raw: Record<string, unknown> = { ...file };
+  for (const [key, variable] of Object.entries(ENV)) {
+    const v = env[variable];
+    if (v !== undefined && v !== "") raw[key] = v;
+  }
+  const serverName = raw.server_name ?? "localhost";
+  if (!isValidServerName(serverName))
+    throw new ConfigError("server_name", `not a valid server name: ${serverName}`);
+  const bind = parseBind("bind", raw.bind ?? "127.0.0.1:8008");
+  const dataDir = raw.data_dir ?? "./hearth-data";
+  if (typeof dataDir !== "string" || dataDir === "") throw new ConfigError("data_dir", "must be a path");
+  const registration = oneOf<RegistrationMode>(
+    "registration",
+    raw.registration,
+    ["open", "token", "closed"],
+    serverName === "localhost" ? "open" : "closed",
+  );
+  const secret = raw.registration_shared_secret;
+  if (secret !== undefined && (typeof secret !== "string" || secret.length < 16)) {
+    throw new ConfigError("registration_shared_secret", "must be a string of at least 16 characters");
+  }
+  const defaultRoomVersion = String(raw.default_room_version ?? "11");
+  if (!isKnownRoomVersion(defaultRoomVersion)) {
+    throw new ConfigError("default_room_version", `unknown room version ${defaultRoomVersion}`);
+  }
+  const publicBaseUrl =
+    raw.public_base_url ?? `http://${bind.host.includes(":") ? `[${bind.host}]` : bind.host}:${bind.port}`;
+  if (typeof publicBaseUrl !== "string" || !/^https?:\/\/\S+$/.test(publicBaseUrl)) {
+    throw new ConfigError("public_base_url", "must be an http(s) URL");
+  }
+  const maxRequestBytes = Number(raw.max_request_bytes ?? 1_048_576);
+  if (!Number.isInteger(maxRequestBytes) || maxRequestBytes < 65_536) {
+    throw new ConfigError("max_request_bytes", "must be an integer of at least 65536");
+  }
+  return {
+    serverName,
+    bind,
+    dataDir,
+    registration,
+    registrationSharedSecret: secret as string | undefined,
+    rateLimits: parseRateLimits("rate_limits", raw.rate_limits),
+    logLevel: oneOf(
+      "log_level",
+      raw.log_level,
+      ["fatal", "error", "warn", "info", "debug", "trace", "silent"],
+      "info",
+    ),
+    defaultRoomVersion,
+    publicBaseUrl: publicBaseUrl.replace(/\/+$/, ""),
+    maxRequestBytes,
+  };
+}
+
+/** Loads the configuration from an optional YAML file and the environment. */
+export function loadConfig(path?: string, env: NodeJS.ProcessEnv = process.env): HearthConfig {
+  let file: Record<string, unknown> = {};
+  if (path) {
+    let text: string;
+    try {
+      text = readFileSync(path, "utf8");
+    } catch (e) {
+      throw new ConfigError("--config", `cannot read ${path}: ${(e as Error).message}`);
+    }
+    const parsed: unknown = parseYaml(text);
+    if (parsed !== null && parsed !== undefined) {
+      if (typeof parsed !== "object" || Array.isArray(parsed))
+        throw new ConfigError("--config", "must be a YAML map");
+      file = parsed as Record<string, unknown>;
+    }
+  }
+  return buildConfig(file, env);
+}

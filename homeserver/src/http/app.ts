@@ -1,0 +1,144 @@
+/**
+ * The HTTP application: routes from descriptors, access-token authentication, rate limits, CORS, JSON
+ * bodies, and the one place where errors become Matrix error responses (`errcode`, `error`, status from
+ * the errcode table). Unknown endpoints answer 404 `M_UNRECOGNIZED`; a known path with the wrong
+ * method answers 405 `M_UNRECOGNIZED` (Client-Server API, "API Standards").
+ */
+import { MatrixError } from "@hearth/federation";
+import { type Context, Hono } from "hono";
+import type { Logger } from "pino";
+import type { RateLimiter } from "./rate-limit.js";
+import type { RequestContext, Requester, Route } from "./route.js";
+
+/** Resolves an access token to its requester; throws `M_UNKNOWN_TOKEN` when it is not valid. */
+export interface TokenAuthenticator {
+  authenticate(accessToken: string): Promise<Requester>;
+}
+
+/** What the app needs. */
+export interface AppDeps {
+  readonly routes: readonly Route[];
+  readonly auth: TokenAuthenticator;
+  readonly rateLimiter: RateLimiter;
+  readonly logger: Logger;
+  readonly maxRequestBytes: number;
+}
+
+const CORS_HEADERS: Record<string, string> = {
+  "Access-Control-Allow-Origin": "*",
+  "Access-Control-Allow-Methods": "GET, POST, PUT, DELETE, OPTIONS",
+  "Access-Control-Allow-Headers": "X-Requested-With, Content-Type, Authorization",
+};
+
+function errorResponse(c: Context, err: MatrixError): Response {
+  return c.json(err.toJSON(), err.status as 400, CORS_HEADERS);
+}
+
+/** The access token from `Authorization: Bearer` or the deprecated `access_token` query parameter. */
+function accessToken(c: Context): string | undefined {
+  const header = c.req.header("authorization");
+  if (header !== undefined) {
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    if (!m) throw new MatrixError("M_MISSING_TOKEN", "Malformed Authorization header");
+    return m[1];
+  }
+  return c.req.query("access_token") ?? undefined;
+}
+
+async function readJson(c: Context, maxBytes: number): Promise<Record<string, unknown>> {
+  const length = Number(c.req.header("content-length") ?? "0");
+  if (length > maxBytes) throw new MatrixError("M_TOO_LARGE", "Request body too large");
+  const buf = await c.req.arrayBuffer();
+  if (buf.byteLength > maxBytes) throw new MatrixError("M_TOO_LARGE", "Request body too large");
+  if (buf.byteLength === 0) return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(buf));
+  } catch {
+    throw new MatrixError("M_NOT_JSON", "Content not JSON.");
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new MatrixError("M_BAD_JSON", "The request body must be a JSON object");
+  }
+  return value as Record<string, unknown>;
+}
+
+/** Turns a Hono path pattern into a regex over the raw path, to answer 405 for known paths. */
+function patternRegex(path: string): RegExp {
+  const escaped = path
+    .split("/")
+    .map((seg) => (seg.startsWith(":") ? "[^/]+" : seg.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")))
+    .join("/");
+  return new RegExp(`^${escaped}/?$`);
+}
+
+/** Builds the Hono app from route descriptors. */
+export function createApp(deps: AppDeps): Hono {
+  const app = new Hono();
+  const patterns: RegExp[] = [];
+
+  app.options("*", (c) => c.body(null, 204, CORS_HEADERS));
+
+  for (const route of deps.routes) {
+    for (const path of route.paths) {
+      patterns.push(patternRegex(path));
+      app.on(route.method, path, async (c) => {
+        let requester: Requester | undefined;
+        let parsedBody: Promise<Record<string, unknown>> | undefined;
+        if (route.auth !== "none") {
+          const token = accessToken(c);
+          if (token !== undefined) requester = await deps.auth.authenticate(token);
+          else if (route.auth === "required")
+            throw new MatrixError("M_MISSING_TOKEN", "Missing access token");
+        }
+        if (route.rateLimit) {
+          const who = requester?.userId ?? c.req.header("x-forwarded-for") ?? remoteAddress(c);
+          deps.rateLimiter.take(route.rateLimit, who);
+        }
+        const ctx: RequestContext = {
+          c,
+          requester,
+          param(name) {
+            const v = c.req.param(name);
+            if (v === undefined) throw new MatrixError("M_INVALID_PARAM", `Missing path parameter ${name}`);
+            return v;
+          },
+          json() {
+            parsedBody ??= readJson(c, deps.maxRequestBytes);
+            return parsedBody;
+          },
+          user() {
+            if (!requester) throw new MatrixError("M_MISSING_TOKEN", "Missing access token");
+            return requester;
+          },
+        };
+        const res = await route.handler(ctx);
+        return c.json(res.body as object, (res.status ?? 200) as 200, { ...CORS_HEADERS, ...res.headers });
+      });
+    }
+  }
+
+  app.notFound((c) => {
+    const path = c.req.path;
+    if (patterns.some((re) => re.test(path))) {
+      return errorResponse(
+        c,
+        new MatrixError("M_UNRECOGNIZED", "Unrecognized request: method not allowed", {}, 405),
+      );
+    }
+    return errorResponse(c, new MatrixError("M_UNRECOGNIZED", "Unrecognized request"));
+  });
+
+  app.onError((err, c) => {
+    if (err instanceof MatrixError) return errorResponse(c, err);
+    deps.logger.error({ err, path: c.req.path, method: c.req.method }, "unhandled error");
+    return errorResponse(c, new MatrixError("M_UNKNOWN", "Internal server error"));
+  });
+
+  return app;
+}
+
+function remoteAddress(c: Context): string {
+  const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined;
+  return env?.incoming?.socket?.remoteAddress ?? "unknown";
+}

@@ -1,0 +1,63 @@
+/**
+ * Route descriptors. Each endpoint file exports one {@link Route}: its method, paths (v3 plus the r0
+ * alias where the endpoint existed in r0), whether it needs an access token, and a thin handler that
+ * parses the request, calls one service and shapes the response.
+ */
+import type { Context } from "hono";
+import type { RateLimitName } from "./rate-limit.js";
+
+/** The authenticated requester. */
+export interface Requester {
+  readonly userId: string;
+  readonly deviceId: string;
+  /** The ID of the access token used (to log out this session). */
+  readonly tokenId: string;
+  readonly isGuest: boolean;
+}
+
+/** What a handler gets. */
+export interface RequestContext {
+  /** The Hono context (params, query, headers). */
+  readonly c: Context;
+  /** The requester, for routes with `auth: "required"` (and "optional" when a token was given). */
+  readonly requester: Requester | undefined;
+  /** Path parameter, URI-decoded. Throws M_INVALID_PARAM when absent. */
+  param(name: string): string;
+  /** The request body as a JSON object; `{}` for an empty body. Throws M_NOT_JSON / M_BAD_JSON / M_TOO_LARGE. */
+  json(): Promise<Record<string, unknown>>;
+  /** The requester, or M_MISSING_TOKEN. */
+  user(): Requester;
+}
+
+/** A response: JSON body and status (200 by default). */
+export interface RouteResponse {
+  readonly status?: number;
+  readonly body: unknown;
+  readonly headers?: Record<string, string>;
+}
+
+/** An HTTP method we route. */
+export type Method = "GET" | "POST" | "PUT" | "DELETE";
+
+/** One endpoint. */
+export interface Route {
+  readonly method: Method;
+  /** Hono path patterns (`:param`); several for aliases (r0, trailing empty state key). */
+  readonly paths: readonly string[];
+  readonly auth: "required" | "optional" | "none";
+  /** A rate limit applied per requester (or per IP when unauthenticated). */
+  readonly rateLimit?: RateLimitName;
+  handler(req: RequestContext): Promise<RouteResponse> | RouteResponse;
+}
+
+/** `/_matrix/client/v3` + path, and the r0 alias. */
+export function clientPaths(path: string, options: { r0?: boolean } = { r0: true }): string[] {
+  const out = [`/_matrix/client/v3${path}`];
+  if (options.r0 !== false) out.push(`/_matrix/client/r0${path}`);
+  return out;
+}
+
+/** A JSON 200 response. */
+export function ok(body: unknown = {}): RouteResponse {
+  return { body };
+}

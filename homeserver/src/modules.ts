@@ -1,0 +1,102 @@
+/**
+ * Builds every service and the routes that expose them. Cross-service effects (a profile change
+ * updates member events; deactivation leaves rooms) are wired here as narrow callbacks, so no service
+ * holds another service's whole object.
+ */
+import type { TokenAuthenticator } from "./http/app.js";
+import type { Route } from "./http/route.js";
+import { directoryRoutes } from "./routes/client/directory/index.js";
+import { metaRoutes } from "./routes/client/meta/index.js";
+import { roomRoutes } from "./routes/client/rooms/index.js";
+import type { ModuleContext } from "./server.js";
+import { accountsModule } from "./services/accounts/module.js";
+import { ClientEventFormatter } from "./services/events/client-format.js";
+import { EventPipeline } from "./services/events/pipeline.js";
+import { Notifier } from "./services/notifier.js";
+import { DirectoryService } from "./services/rooms/directory-service.js";
+import { RoomService } from "./services/rooms/room-service.js";
+import { DirectoryStore } from "./storage/directory.js";
+import { EventStore } from "./storage/events.js";
+import { RoomStore } from "./storage/rooms.js";
+import { StateGroupStore } from "./storage/state.js";
+
+/** The built services: routes, the token authenticator, and a stop hook. */
+export interface BuiltModules {
+  readonly routes: Route[];
+  readonly authenticator: TokenAuthenticator;
+  /** The services and stores, for tests and tools. */
+  readonly services: {
+    readonly rooms: RoomService;
+    readonly pipeline: EventPipeline;
+    readonly notifier: Notifier;
+    readonly formatter: ClientEventFormatter;
+    readonly events: EventStore;
+    readonly roomStore: RoomStore;
+    readonly stateGroups: StateGroupStore;
+  };
+  /** Stops background work (long-polls, timers) before the database closes. */
+  stop(): Promise<void>;
+}
+
+/** Builds every module of the server. */
+export async function buildModules(ctx: ModuleContext): Promise<BuiltModules> {
+  const { db, config, logger, signingKey, now } = ctx;
+  const events = new EventStore(db);
+  const stateGroups = new StateGroupStore(db);
+  const roomStore = new RoomStore(db);
+  const directory = new DirectoryStore(db);
+  const notifier = new Notifier();
+  const pipeline = await EventPipeline.open({
+    serverName: config.serverName,
+    signingKey,
+    db,
+    events,
+    stateGroups,
+    rooms: roomStore,
+    notifier,
+    logger,
+    now,
+  });
+  const formatter = new ClientEventFormatter(events, roomStore, stateGroups, now);
+
+  // The room service reads profiles from accounts; accounts call back into rooms on profile changes
+  // and deactivation. `rooms` is assigned before any request can reach these callbacks.
+  let rooms: RoomService | undefined;
+  const accounts = accountsModule(ctx, {
+    leaveAllRooms: (userId) => rooms!.leaveAll(userId),
+    profileChanged: (userId, profile) => rooms!.profileChanged(userId, profile),
+  });
+  rooms = new RoomService({
+    serverName: config.serverName,
+    defaultRoomVersion: config.defaultRoomVersion,
+    db,
+    pipeline,
+    events,
+    rooms: roomStore,
+    directory,
+    profiles: accounts.accounts,
+  });
+
+  const directoryService = new DirectoryService({
+    serverName: config.serverName,
+    db,
+    directory,
+    rooms: roomStore,
+    events,
+    isAdmin: (userId) => accounts.accounts.isAdmin(userId),
+  });
+
+  return {
+    routes: [
+      ...metaRoutes(ctx),
+      ...accounts.routes,
+      ...roomRoutes(rooms),
+      ...directoryRoutes(directoryService),
+    ],
+    authenticator: accounts.authenticator,
+    services: { rooms, pipeline, notifier, formatter, events, roomStore, stateGroups },
+    async stop() {
+      notifier.stop();
+    },
+  };
+}

@@ -1,0 +1,20 @@
+// GET /_matrix/client/v3/profile/{userId} — Client-Server API, "Profiles".
+import { MatrixError } from "@hearth/federation";
+import { clientPaths, ok, type Route } from "../../../http/route.js";
+import type { AccountRouteDeps } from "../accounts-deps.js";
+import { parseProfileUser } from "./profile-fields.js";
+
+/** `GET /profile/{userId}`: a local user's whole profile. */
+export function getProfileRoute(deps: AccountRouteDeps): Route {
+  return {
+    method: "GET",
+    paths: clientPaths("/profile/:userId"),
+    auth: "optional",
+    async handler(req) {
+      const userId = parseProfileUser(deps, req.param("userId"));
+      const profile = await deps.accounts.getProfile(userId);
+      if (!profile) throw new MatrixError("M_NOT_FOUND", "Profile not found");
+      return ok(profile);
+    },
+  };
+}

@@ -1,0 +1,22 @@
+// PUT /_matrix/client/v3/profile/{userId}/{keyName} — Client-Server API, "Profiles".
+import { MatrixError } from "@hearth/federation";
+import { clientPaths, ok, type Route } from "../../../http/route.js";
+import type { AccountRouteDeps } from "../accounts-deps.js";
+import { assertMayEdit, parseKeyName, profileValue } from "./profile-fields.js";
+
+/** `PUT /profile/{userId}/{keyName}`: sets a field of the requester's own profile. */
+export function setProfileFieldRoute(deps: AccountRouteDeps): Route {
+  return {
+    method: "PUT",
+    paths: clientPaths("/profile/:userId/:keyName"),
+    auth: "required",
+    async handler(req) {
+      const keyName = parseKeyName(req.param("keyName"));
+      const userId = await assertMayEdit(deps, req.user(), req.param("userId"));
+      const body = await req.json();
+      if (!Object.hasOwn(body, keyName)) throw new MatrixError("M_MISSING_PARAM", `Missing '${keyName}'`);
+      await deps.accounts.setProfileField(userId, keyName, profileValue(keyName, body[keyName]));
+      return ok({});
+    },
+  };
+}

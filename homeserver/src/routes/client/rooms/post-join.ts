@@ -1,0 +1,35 @@
+// POST /_matrix/client/v3/join/{roomIdOrAlias} and /rooms/{roomId}/join ("Joining rooms")
+import { clientPaths, ok, type Route } from "../../../http/route.js";
+import type { RoomService } from "../../../services/rooms/room-service.js";
+import { reason, roomIdOrAliasParam, roomIdParam } from "./parse.js";
+
+/** `POST /join/{roomIdOrAlias}`. */
+export function joinByIdOrAlias(rooms: RoomService): Route {
+  return {
+    method: "POST",
+    paths: clientPaths("/join/:roomIdOrAlias"),
+    auth: "required",
+    async handler(req) {
+      const target = roomIdOrAliasParam(req.param("roomIdOrAlias"));
+      const roomId = await rooms.join(req.user().userId, target, reason(await req.json()));
+      return ok({ room_id: roomId });
+    },
+  };
+}
+
+/** `POST /rooms/{roomId}/join`. */
+export function joinRoom(rooms: RoomService): Route {
+  return {
+    method: "POST",
+    paths: clientPaths("/rooms/:roomId/join"),
+    auth: "required",
+    async handler(req) {
+      const roomId = await rooms.join(
+        req.user().userId,
+        roomIdParam(req.param("roomId")),
+        reason(await req.json()),
+      );
+      return ok({ room_id: roomId });
+    },
+  };
+}

@@ -1,0 +1,87 @@
+/**
+ * The composition root: configuration → storage → services → HTTP. The only place that wires
+ * dependencies together; every service receives exactly what it uses through its constructor.
+ */
+import { mkdir } from "node:fs/promises";
+import type { AddressInfo } from "node:net";
+import { join } from "node:path";
+import type { SigningKey } from "@hearth/federation";
+import { type ServerType, serve } from "@hono/node-server";
+import type { Logger } from "pino";
+import type { HearthConfig } from "./config/config.js";
+import { createApp } from "./http/app.js";
+import { RateLimiter } from "./http/rate-limit.js";
+import { createLogger } from "./logger.js";
+import { buildModules } from "./modules.js";
+import { loadOrCreateSigningKey } from "./signing-key.js";
+import { Database } from "./storage/db.js";
+
+/** What every module is built from. */
+export interface ModuleContext {
+  readonly config: HearthConfig;
+  readonly db: Database;
+  readonly logger: Logger;
+  readonly signingKey: SigningKey;
+  /** Milliseconds since the epoch (injectable for tests). */
+  readonly now: () => number;
+}
+
+/** A running server. */
+export interface RunningServer {
+  /** The base URL of the client API (with the port actually bound). */
+  readonly url: string;
+  readonly port: number;
+  readonly context: ModuleContext;
+  /** Stops accepting, finishes in-flight requests and writes, closes the database. */
+  close(): Promise<void>;
+}
+
+/** Opens the database and builds the services and routes, without listening. */
+export async function buildServer(config: HearthConfig, logger: Logger = createLogger(config.logLevel)) {
+  await mkdir(config.dataDir, { recursive: true });
+  const signingKey = await loadOrCreateSigningKey(config.dataDir);
+  const db = await Database.open(join(config.dataDir, "db"));
+  const context: ModuleContext = { config, db, logger, signingKey, now: Date.now };
+
+  const built = await buildModules(context);
+  const app = createApp({
+    routes: built.routes,
+    auth: built.authenticator,
+    rateLimiter: new RateLimiter(config.rateLimits),
+    logger,
+    maxRequestBytes: config.maxRequestBytes,
+  });
+  return { app, context, built };
+}
+
+/** Builds the server and listens on the configured address (port 0 picks a free port). */
+export async function startServer(config: HearthConfig, logger?: Logger): Promise<RunningServer> {
+  const { app, context, built } = await buildServer(config, logger);
+  const server: ServerType = await new Promise((resolve, reject) => {
+    const s = serve({ fetch: app.fetch, hostname: config.bind.host, port: config.bind.port }, () =>
+      resolve(s),
+    );
+    s.once("error", reject);
+  });
+  const port = (server.address() as AddressInfo).port;
+  const host = config.bind.host.includes(":") ? `[${config.bind.host}]` : config.bind.host;
+  context.logger.info({ serverName: config.serverName, port }, "Hearth is listening");
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${host}:${port}`,
+    port,
+    context,
+    close() {
+      closing ??= (async () => {
+        await built.stop();
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          // Long-polls and idle keep-alive connections must not hold shutdown open.
+          (server as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+        });
+        await context.db.close();
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,216 @@
+/**
+ * Room aliases and the public room directory (Client-Server API, "Room aliases", "Listing rooms").
+ */
+import {
+  isValidRoomAlias,
+  MatrixError,
+  namedPowerLevel,
+  requiredPowerLevel,
+  stateMapKey,
+  userPowerLevel,
+} from "@hearth/federation";
+import type { Database } from "../../storage/db.js";
+import type { DirectoryStore } from "../../storage/directory.js";
+import type { EventStore, StoredEvent } from "../../storage/events.js";
+import type { RoomStore } from "../../storage/rooms.js";
+
+/** A public rooms chunk entry ("PublishedRoomsChunk"). */
+export interface PublicRoom {
+  room_id: string;
+  num_joined_members: number;
+  world_readable: boolean;
+  guest_can_join: boolean;
+  name?: string;
+  topic?: string;
+  canonical_alias?: string;
+  avatar_url?: string;
+  join_rule?: string;
+  room_type?: string;
+}
+
+/** What the directory service needs. */
+export interface DirectoryServiceDeps {
+  readonly serverName: string;
+  readonly db: Database;
+  readonly directory: DirectoryStore;
+  readonly rooms: RoomStore;
+  readonly events: EventStore;
+  /** Whether a user is a server administrator (may delete any alias). */
+  readonly isAdmin: (userId: string) => Promise<boolean>;
+}
+
+/** Aliases, directory visibility and the public room list. */
+export class DirectoryService {
+  constructor(private readonly deps: DirectoryServiceDeps) {}
+
+  #localAlias(alias: string): void {
+    if (!isValidRoomAlias(alias)) throw new MatrixError("M_INVALID_PARAM", "Invalid room alias");
+    if (!alias.endsWith(`:${this.deps.serverName}`)) {
+      throw new MatrixError("M_INVALID_PARAM", "Room alias must be on this server");
+    }
+  }
+
+  /** `PUT /directory/room/{roomAlias}`. */
+  async createAlias(userId: string, alias: string, roomId: string): Promise<void> {
+    this.#localAlias(alias);
+    if (!(await this.deps.rooms.info(roomId))) throw new MatrixError("M_NOT_FOUND", "Unknown room");
+    if ((await this.deps.rooms.membership(userId, roomId))?.membership !== "join") {
+      throw new MatrixError("M_FORBIDDEN", "You must be in the room to give it an alias");
+    }
+    if (await this.deps.directory.resolve(alias)) {
+      throw new MatrixError("M_UNKNOWN", `Room alias ${alias} already exists`, {}, 409);
+    }
+    await this.deps.db.write(this.deps.directory.addAliasOps(alias, { roomId, creator: userId }));
+  }
+
+  /** `GET /directory/room/{roomAlias}`. */
+  async resolveAlias(alias: string): Promise<{ room_id: string; servers: string[] }> {
+    if (!isValidRoomAlias(alias)) throw new MatrixError("M_INVALID_PARAM", "Invalid room alias");
+    const record = await this.deps.directory.resolve(alias);
+    if (!record) throw new MatrixError("M_NOT_FOUND", `Room alias ${alias} not found`);
+    return { room_id: record.roomId, servers: [this.deps.serverName] };
+  }
+
+  /**
+   * `DELETE /directory/room/{roomAlias}`: the alias's creator, a server admin, or a room member who
+   * may change `m.room.canonical_alias`.
+   */
+  async deleteAlias(userId: string, alias: string): Promise<void> {
+    this.#localAlias(alias);
+    const record = await this.deps.directory.resolve(alias);
+    if (!record) throw new MatrixError("M_NOT_FOUND", `Room alias ${alias} not found`);
+    if (
+      record.creator !== userId &&
+      !(await this.deps.isAdmin(userId)) &&
+      !(await this.#mayEditAliases(userId, record.roomId))
+    ) {
+      throw new MatrixError("M_FORBIDDEN", "You may not delete this alias");
+    }
+    await this.deps.db.write(this.deps.directory.removeAliasOps(alias, record.roomId));
+  }
+
+  async #stateEvent(roomId: string, type: string): Promise<StoredEvent | undefined> {
+    const id = await this.deps.rooms.currentStateEventId(roomId, type, "");
+    return id ? this.deps.events.get(id) : undefined;
+  }
+
+  async #mayEditAliases(userId: string, roomId: string): Promise<boolean> {
+    const info = await this.deps.rooms.info(roomId);
+    if (!info || (await this.deps.rooms.membership(userId, roomId))?.membership !== "join") return false;
+    const pl = await this.#stateEvent(roomId, "m.room.power_levels");
+    const create = await this.#stateEvent(roomId, "m.room.create");
+    const level = userPowerLevel(userId, pl?.pdu, create!.pdu, info.roomVersion);
+    return level >= requiredPowerLevel("m.room.canonical_alias", "", pl?.pdu, info.roomVersion);
+  }
+
+  /** `GET /rooms/{roomId}/aliases`: members, or anyone for world-readable rooms. */
+  async roomAliases(userId: string, roomId: string): Promise<string[]> {
+    if (!(await this.deps.rooms.info(roomId))) throw new MatrixError("M_NOT_FOUND", "Unknown room");
+    const joined = (await this.deps.rooms.membership(userId, roomId))?.membership === "join";
+    const hv = await this.#stateEvent(roomId, "m.room.history_visibility");
+    const worldReadable =
+      (hv?.pdu.content as { history_visibility?: unknown })?.history_visibility === "world_readable";
+    if (!joined && !worldReadable) throw new MatrixError("M_FORBIDDEN", "You are not in this room");
+    return this.deps.directory.aliasesOf(roomId);
+  }
+
+  /** `GET /directory/list/room/{roomId}`. */
+  async visibility(roomId: string): Promise<"public" | "private"> {
+    if (!(await this.deps.rooms.info(roomId))) throw new MatrixError("M_NOT_FOUND", "Unknown room");
+    return (await this.deps.directory.isPublic(roomId)) ? "public" : "private";
+  }
+
+  /** `PUT /directory/list/room/{roomId}`: room moderators (who may send state) or server admins. */
+  async setVisibility(userId: string, roomId: string, visibility: "public" | "private"): Promise<void> {
+    const info = await this.deps.rooms.info(roomId);
+    if (!info) throw new MatrixError("M_NOT_FOUND", "Unknown room");
+    if (!(await this.deps.isAdmin(userId))) {
+      const pl = await this.#stateEvent(roomId, "m.room.power_levels");
+      const create = await this.#stateEvent(roomId, "m.room.create");
+      const joined = (await this.deps.rooms.membership(userId, roomId))?.membership === "join";
+      const level = userPowerLevel(userId, pl?.pdu, create!.pdu, info.roomVersion);
+      if (!joined || level < namedPowerLevel("state_default", pl?.pdu, info.roomVersion)) {
+        throw new MatrixError("M_FORBIDDEN", "You may not change this room's directory visibility");
+      }
+    }
+    await this.deps.db.write(this.deps.directory.visibilityOps(roomId, visibility === "public"));
+  }
+
+  /** The directory entry of one room, from its current state. */
+  async #entry(roomId: string): Promise<PublicRoom> {
+    const state = await this.deps.rooms.currentState(roomId);
+    const content = async (type: string): Promise<Record<string, unknown>> => {
+      const id = state.get(stateMapKey(type, ""));
+      const ev = id ? await this.deps.events.get(id) : undefined;
+      return (ev?.pdu.content as Record<string, unknown>) ?? {};
+    };
+    let joined = 0;
+    for (const m of (await this.deps.rooms.membersOfRoom(roomId)).values())
+      if (m.membership === "join") joined++;
+    const entry: PublicRoom = {
+      room_id: roomId,
+      num_joined_members: joined,
+      world_readable: (await content("m.room.history_visibility")).history_visibility === "world_readable",
+      guest_can_join: (await content("m.room.guest_access")).guest_access === "can_join",
+    };
+    const str = (v: unknown) => (typeof v === "string" && v !== "" ? v : undefined);
+    const name = str((await content("m.room.name")).name);
+    const topic = str((await content("m.room.topic")).topic);
+    const alias = str((await content("m.room.canonical_alias")).alias);
+    const avatar = str((await content("m.room.avatar")).url);
+    const joinRule = str((await content("m.room.join_rules")).join_rule);
+    const roomType = str((await content("m.room.create")).type);
+    if (name) entry.name = name;
+    if (topic) entry.topic = topic;
+    if (alias) entry.canonical_alias = alias;
+    if (avatar) entry.avatar_url = avatar;
+    if (joinRule) entry.join_rule = joinRule;
+    if (roomType) entry.room_type = roomType;
+    return entry;
+  }
+
+  /**
+   * `GET`/`POST /publicRooms`: published rooms, most members first, paginated by an offset token,
+   * optionally filtered by a search term over name, topic and alias.
+   */
+  async publicRooms(options: { limit?: number; since?: string; search?: string }): Promise<{
+    chunk: PublicRoom[];
+    next_batch?: string;
+    prev_batch?: string;
+    total_room_count_estimate: number;
+  }> {
+    const term = options.search?.toLowerCase();
+    const all: PublicRoom[] = [];
+    for (const roomId of await this.deps.directory.publicRooms()) {
+      const entry = await this.#entry(roomId);
+      if (
+        term &&
+        ![entry.name, entry.topic, entry.canonical_alias].some((s) => s?.toLowerCase().includes(term))
+      ) {
+        continue;
+      }
+      all.push(entry);
+    }
+    all.sort((a, b) => b.num_joined_members - a.num_joined_members || a.room_id.localeCompare(b.room_id));
+    let offset = 0;
+    if (options.since !== undefined) {
+      const m = /^o(\d+)$/.exec(options.since);
+      if (!m) throw new MatrixError("M_INVALID_PARAM", "Invalid pagination token");
+      offset = Number(m[1]);
+    }
+    const limit = options.limit ?? all.length;
+    const chunk = all.slice(offset, offset + limit);
+    const out: {
+      chunk: PublicRoom[];
+      next_batch?: string;
+      prev_batch?: string;
+      total_room_count_estimate: number;
+    } = {
+      chunk,
+      total_room_count_estimate: all.length,
+    };
+    if (offset + limit < all.length) out.next_batch = `o${offset + limit}`;
+    if (offset > 0) out.prev_batch = `o${Math.max(0, offset - limit)}`;
+    return out;
+  }
+}
