@@ -12,7 +12,7 @@ import type { HearthConfig } from "./config/config.js";
 import { createApp } from "./http/app.js";
 import { RateLimiter } from "./http/rate-limit.js";
 import { createLogger } from "./logger.js";
-import { buildModules } from "./modules.js";
+import { type BuiltModules, buildModules } from "./modules.js";
 import { loadOrCreateSigningKey } from "./signing-key.js";
 import { Database } from "./storage/db.js";
 
@@ -32,6 +32,8 @@ export interface RunningServer {
   readonly url: string;
   readonly port: number;
   readonly context: ModuleContext;
+  /** The services and stores (for tests and tools). */
+  readonly services: BuiltModules["services"];
   /** Stops accepting, finishes in-flight requests and writes, closes the database. */
   close(): Promise<void>;
 }
@@ -71,6 +73,7 @@ export async function startServer(config: HearthConfig, logger?: Logger): Promis
     url: `http://${host}:${port}`,
     port,
     context,
+    services: built.services,
     close() {
       closing ??= (async () => {
         await built.stop();

@@ -92,7 +92,8 @@ export function createApp(deps: AppDeps): Hono {
             throw new MatrixError("M_MISSING_TOKEN", "Missing access token");
         }
         if (route.rateLimit) {
-          const who = requester?.userId ?? c.req.header("x-forwarded-for") ?? remoteAddress(c);
+          // The peer address, not X-Forwarded-For: any client could set that header to dodge limits.
+          const who = requester?.userId ?? remoteAddress(c);
           deps.rateLimiter.take(route.rateLimit, who);
         }
         const ctx: RequestContext = {

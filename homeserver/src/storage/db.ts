@@ -45,6 +45,7 @@ export class Database {
   #pending: { ops: WriteOp[]; waiters: Array<{ resolve(): void; reject(e: unknown): void }> } | undefined;
   #flushing: Promise<void> | undefined;
   #closed = false;
+  #failed: unknown;
 
   private constructor(db: Level<string, unknown>) {
     this.#db = db;
@@ -69,6 +70,9 @@ export class Database {
    */
   write(ops: readonly WriteOp[]): Promise<void> {
     if (this.#closed) return Promise.reject(new Error("database is closed"));
+    // After a failed batch nothing more is written: later batches may depend on the lost one
+    // (callers keep in-memory state ahead of the disk), so the server must restart.
+    if (this.#failed !== undefined) return Promise.reject(this.#failed);
     if (ops.length === 0) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
       if (!this.#pending) this.#pending = { ops: [], waiters: [] };
@@ -88,10 +92,19 @@ export class Database {
         await this.#db.batch(ops as never, { sync: true });
         for (const w of waiters) w.resolve();
       } catch (e) {
+        this.#failed = e;
         for (const w of waiters) w.reject(e);
+        const rest = this.#pending as { waiters: Array<{ reject(e: unknown): void }> } | undefined;
+        this.#pending = undefined;
+        for (const w of rest?.waiters ?? []) w.reject(e);
       }
     }
     this.#flushing = undefined;
+  }
+
+  /** Whether a write has failed (the database then refuses writes until restarted). */
+  get failed(): boolean {
+    return this.#failed !== undefined;
   }
 
   /** Waits for pending writes, then closes the database. */

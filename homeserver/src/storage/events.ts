@@ -53,6 +53,8 @@ export class EventStore {
   readonly #topological: Keyspace<string>;
   readonly #txns: Keyspace<string>;
   readonly #cache = new Map<string, StoredEvent>();
+  /** Transaction IDs of events written or being written (so a retry never sends twice). */
+  readonly #txnCache = new Map<string, string>();
   readonly #cacheLimit: number;
 
   constructor(db: Database, cacheLimit = 20_000) {
@@ -117,9 +119,16 @@ export class EventStore {
     return ops;
   }
 
-  /** Call after the insert ops were written: caches the event. */
-  inserted(eventId: string, record: EventRecord): StoredEvent {
-    return this.#remember({ ...record, eventId, pdu: withEventId(record.json, eventId) });
+  /**
+   * Caches an event whose insert ops were issued (it may not be durable yet): later events in the
+   * room are built on it, and a retried transaction finds it.
+   */
+  inserted(stored: StoredEvent): void {
+    this.#remember(stored);
+    if (stored.txn) {
+      if (this.#txnCache.size >= 10_000) this.#txnCache.delete(this.#txnCache.keys().next().value!);
+      this.#txnCache.set(key(stored.pdu.sender, stored.txn.deviceId, stored.txn.txnId), stored.eventId);
+    }
   }
 
   /** The write operation that records an applied redaction on `target`. */
@@ -135,7 +144,8 @@ export class EventStore {
 
   /** The event a device already sent with this transaction ID, if any. */
   async eventForTransaction(userId: string, deviceId: string, txnId: string): Promise<string | undefined> {
-    return this.#txns.get(key(userId, deviceId, txnId));
+    const k = key(userId, deviceId, txnId);
+    return this.#txnCache.get(k) ?? this.#txns.get(k);
   }
 
   /**

@@ -40,6 +40,7 @@ export class RoomStore {
   readonly #counters: Keyspace<number>;
   readonly #infoCache = new Map<string, RoomInfo>();
   readonly #stateCache = new Map<string, Map<string, string>>();
+  readonly #extremityCache = new Map<string, Map<string, number>>();
 
   constructor(db: Database) {
     this.#info = db.keyspace("roomid_info");
@@ -119,18 +120,31 @@ export class RoomStore {
     return ops;
   }
 
-  /** Call after current-state ops were written: updates the caches. */
-  currentStateChanged(roomId: string, after: ReadonlyMap<string, string>, info: RoomInfo): void {
+  /**
+   * Updates the caches once a room's ops were issued (they may not be durable yet): the next event
+   * of the room is built on this state.
+   */
+  roomChanged(
+    roomId: string,
+    after: ReadonlyMap<string, string>,
+    info: RoomInfo,
+    extremities: ReadonlyMap<string, number>,
+  ): void {
     this.#stateCache.set(roomId, new Map(after));
     this.#infoCache.set(roomId, info);
+    this.#extremityCache.set(roomId, new Map(extremities));
   }
 
   /** A room's forward extremities: event ID → depth. */
   async extremities(roomId: string): Promise<Map<string, number>> {
+    const cached = this.#extremityCache.get(roomId);
+    if (cached) return new Map(cached);
     const out = new Map<string, number>();
-    for await (const [k, depth] of this.#extremities.iterator(prefixRange(roomId)))
+    for await (const [k, depth] of this.#extremities.iterator(prefixRange(roomId))) {
       out.set(parts(k)[1]!, depth);
-    return out;
+    }
+    this.#extremityCache.set(roomId, out);
+    return new Map(out);
   }
 
   /** The write operations that replace `removed` extremities with `added` ones. */

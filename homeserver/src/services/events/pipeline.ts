@@ -67,9 +67,8 @@ interface Working {
   current: Map<string, string>;
   extremities: Map<string, number>;
   pending: Map<string, StoredEvent>;
-  ops: WriteOp[];
-  memberships: Map<string, { membership: string; stream: number }>;
-  stored: StoredEvent[];
+  /** Accepted events, in order; stream positions are assigned when the batch is issued. */
+  accepted: Array<{ eventId: string; pdu: Pdu; record: Omit<EventRecord, "stream">; membership?: string }>;
   groups: Array<{ id: number; state: ReadonlyMap<string, string>; ops: WriteOp[] }>;
   redactions: Array<{ target: StoredEvent; redactionId: string }>;
   currentBefore: ReadonlyMap<string, string>;
@@ -152,15 +151,17 @@ export class EventPipeline {
       if (rules.eventIdFormat === "server-assigned") withRoom.event_id = this.#newEventId();
       create = this.#sign(withRoom, roomVersion);
     }
-    return this.inRoom(roomId, async () => {
+    const { stored, durable } = await this.inRoom(roomId, async () => {
       if (await this.#deps.rooms.info(roomId)) throw new MatrixError("M_ROOM_IN_USE", "Room ID collision");
       const w = await this.#working(roomId);
       await this.#accept(w, create, roomVersion, undefined);
-      for (const ev of initial)
+      for (const ev of initial) {
         await this.#accept(w, await this.#build(w, ev, roomVersion), roomVersion, ev.txn);
-      await this.#commit(w);
-      return { roomId, events: w.stored };
+      }
+      return this.#commit(w);
     });
+    await durable;
+    return { roomId, events: stored };
   }
 
   /**
@@ -169,7 +170,7 @@ export class EventPipeline {
    * (idempotent retries).
    */
   async send(roomId: string, newEvents: readonly NewEvent[]): Promise<StoredEvent[]> {
-    return this.inRoom(roomId, async () => {
+    const { stored, durable } = await this.inRoom(roomId, async () => {
       const w = await this.#working(roomId);
       if (!w.info) throw new MatrixError("M_NOT_FOUND", "Unknown room");
       const earlier: StoredEvent[] = [];
@@ -184,9 +185,14 @@ export class EventPipeline {
         }
         await this.#accept(w, await this.#build(w, ev, w.info.roomVersion), w.info.roomVersion, ev.txn);
       }
-      if (w.stored.length > 0) await this.#commit(w);
-      return [...earlier, ...w.stored];
+      if (w.accepted.length === 0) return { stored: earlier, durable: Promise.resolve() };
+      const committed = await this.#commit(w);
+      return { stored: [...earlier, ...committed.stored], durable: committed.durable };
     });
+    // The room's queue is free while this batch is synced: the next events of the room are built on
+    // the in-memory state and their writes join the next synced batch (group commit).
+    await durable;
+    return stored;
   }
 
   async #working(roomId: string): Promise<Working> {
@@ -203,9 +209,7 @@ export class EventPipeline {
       extremities: new Map(extremities),
       extremitiesBefore: extremities,
       pending: new Map(),
-      ops: [],
-      memberships: new Map(),
-      stored: [],
+      accepted: [],
       groups: [],
       redactions: [],
     };
@@ -295,35 +299,30 @@ export class EventPipeline {
       throw e;
     }
 
-    const stream = ++this.#stream;
     const stateBefore = w.info?.stateGroup ?? -1;
     let stateAfter = stateBefore;
-    const isState = typeof pdu.state_key === "string";
-    if (isState) {
-      const key = stateMapKey(pdu.type, pdu.state_key!);
-      w.current.set(key, eventId);
+    let membership: string | undefined;
+    if (typeof pdu.state_key === "string") {
+      w.current.set(stateMapKey(pdu.type, pdu.state_key), eventId);
       const id = ++this.#stateGroup;
       w.groups.push({ id, state: new Map(w.current), ops: [] });
       stateAfter = id;
-      if (pdu.type === "m.room.member") {
-        const membership = (pdu.content as { membership?: unknown }).membership;
-        if (typeof membership === "string") w.memberships.set(eventId, { membership, stream });
-      }
+      const m = (pdu.content as { membership?: unknown }).membership;
+      if (pdu.type === "m.room.member" && typeof m === "string") membership = m;
     }
     const json = JSON.stringify(rules.eventIdFormat === "server-assigned" ? pdu : withoutEventId(pdu));
-    const record: EventRecord = {
+    const record: Omit<EventRecord, "stream"> = {
       json,
       roomId: w.roomId,
-      stream,
       depth: pdu.depth,
       stateGroup: stateAfter,
       stateGroupBefore: stateBefore,
       ...(txn ? { txn } : {}),
     };
-    w.ops.push(...this.#deps.events.insertOps(eventId, record, pdu.sender));
-    const stored: StoredEvent = { ...record, eventId, pdu: { ...pdu, event_id: eventId } };
-    w.pending.set(eventId, stored);
-    w.stored.push(stored);
+    const withId = { ...pdu, event_id: eventId };
+    w.accepted.push({ eventId, pdu: withId, record, ...(membership ? { membership } : {}) });
+    // Later events of the batch see this one (auth events, redaction targets) before it is stored.
+    w.pending.set(eventId, { ...record, stream: 0, eventId, pdu: withId });
     const prevIds = (pdu.prev_events ?? []).map((r) => (typeof r === "string" ? r : r[0]));
     for (const id of prevIds) w.extremities.delete(id);
     w.extremities.set(eventId, pdu.depth);
@@ -343,11 +342,16 @@ export class EventPipeline {
     if (t && t.roomId === w.roomId && !t.redactedBy) w.redactions.push({ target: t, redactionId });
   }
 
-  /** Writes the batch atomically and durably, then updates caches and notifies. */
-  async #commit(w: Working): Promise<void> {
+  /**
+   * Issues the batch's write and returns the stored events with a promise of their durability. The
+   * asynchronous preparation (state groups) comes first; then, in one synchronous step, the events get
+   * their stream positions, the write is issued and the caches are updated, so the order in which
+   * writes become durable is the order of stream positions, and the next batch of the room builds on
+   * this one at once. Syncs are notified when the write is durable.
+   */
+  async #commit(w: Working): Promise<{ stored: StoredEvent[]; durable: Promise<void> }> {
     const { rooms, stateGroups, events, db, notifier } = this.#deps;
-    const ops = [...w.ops];
-    // State groups: each new group is a delta against the previous one.
+    const ops: WriteOp[] = [];
     let parent = w.stateGroupBefore;
     let previousState: ReadonlyMap<string, string> = w.currentBefore;
     for (const g of w.groups) {
@@ -359,22 +363,36 @@ export class EventPipeline {
       parent = g.id;
       previousState = g.state;
     }
-    ops.push(...rooms.currentStateOps(w.roomId, w.currentBefore, w.current, w.memberships));
+
+    // From here on, synchronous: stream positions in issue order.
+    const stored: StoredEvent[] = [];
+    const memberships = new Map<string, { membership: string; stream: number }>();
+    for (const a of w.accepted) {
+      const stream = ++this.#stream;
+      const record: EventRecord = { ...a.record, stream };
+      ops.push(...events.insertOps(a.eventId, record, a.pdu.sender));
+      stored.push({ ...record, eventId: a.eventId, pdu: a.pdu });
+      if (a.membership) memberships.set(a.eventId, { membership: a.membership, stream });
+    }
+    ops.push(...rooms.currentStateOps(w.roomId, w.currentBefore, w.current, memberships));
     ops.push(...rooms.extremityOps(w.roomId, w.extremitiesBefore.keys(), w.extremities));
-    ops.push(...rooms.infoOps(w.roomId, w.info!));
+    if (w.info!.stateGroup !== w.stateGroupBefore) ops.push(...rooms.infoOps(w.roomId, w.info!));
     ops.push(
       ...rooms.counterOps("events", this.#stream),
       ...rooms.counterOps("stategroup", this.#stateGroup),
     );
     for (const r of w.redactions) ops.push(...events.redactOps(r.target, r.redactionId));
-    await db.write(ops);
-    for (const s of w.stored) events.inserted(s.eventId, s);
-    for (const r of w.redactions) {
-      events.redacted(r.target, r.redactionId);
-    }
-    rooms.currentStateChanged(w.roomId, w.current, w.info!);
-    const users = w.stored.filter((s) => s.pdu.type === "m.room.member").map((s) => s.pdu.state_key!);
-    notifier.notify({ stream: "events", position: this.#stream, rooms: [w.roomId], users });
+    const written = db.write(ops);
+    for (const s of stored) events.inserted(s);
+    for (const r of w.redactions) events.redacted(r.target, r.redactionId);
+    rooms.roomChanged(w.roomId, w.current, w.info!, w.extremities);
+
+    const position = this.#stream;
+    const users = stored.filter((s) => s.pdu.type === "m.room.member").map((s) => s.pdu.state_key!);
+    const durable = written.then(() => {
+      notifier.notify({ stream: "events", position, rooms: [w.roomId], users });
+    });
+    return { stored, durable };
   }
 }
 
