@@ -13,7 +13,7 @@ Commands:
   register-user <localpart> [--admin] [--password <pw>] [--config hearth.yaml] [--url <client url>]
                                       register a user on a running server (shared secret) or directly
                                       on a stopped server's data directory
-  create-registration-token [--uses <n>] [--expiry-ms <ms>] [--config hearth.yaml]
+  create-registration-token [--token <t>] [--uses <n>] [--expiry-ms <ms from now>] [--config hearth.yaml]
                                       create a registration token (stopped server's data directory)
   generate-keys [--config hearth.yaml] write a signing key to the data directory if there is none
 `;
