@@ -3,20 +3,30 @@
  * updates member events; deactivation leaves rooms) are wired here as narrow callbacks, so no service
  * holds another service's whole object.
  */
+
+import { MatrixError } from "@hearth/federation";
 import type { TokenAuthenticator } from "./http/app.js";
 import type { Route } from "./http/route.js";
 import { directoryRoutes } from "./routes/client/directory/index.js";
+import { ephemeralRoutes } from "./routes/client/ephemeral/index.js";
 import { metaRoutes } from "./routes/client/meta/index.js";
+import { pushRuleRoutes } from "./routes/client/push-rules/index.js";
 import { roomRoutes } from "./routes/client/rooms/index.js";
 import type { ModuleContext } from "./server.js";
 import { accountsModule } from "./services/accounts/module.js";
+import { ReceiptService } from "./services/ephemeral/receipts.js";
+import { TypingService } from "./services/ephemeral/typing.js";
 import { ClientEventFormatter } from "./services/events/client-format.js";
 import { EventPipeline } from "./services/events/pipeline.js";
 import { Notifier } from "./services/notifier.js";
+import { PushRulesService } from "./services/push/push-rules-service.js";
 import { DirectoryService } from "./services/rooms/directory-service.js";
 import { RoomService } from "./services/rooms/room-service.js";
+import { type ReadModule, readModule } from "./services/sync/module.js";
 import { DirectoryStore } from "./storage/directory.js";
 import { EventStore } from "./storage/events.js";
+import { PushRuleStore } from "./storage/push-rules.js";
+import { ReceiptStore } from "./storage/receipts.js";
 import { RoomStore } from "./storage/rooms.js";
 import { StateGroupStore } from "./storage/state.js";
 
@@ -86,17 +96,68 @@ export async function buildModules(ctx: ModuleContext): Promise<BuiltModules> {
     isAdmin: (userId) => accounts.accounts.isAdmin(userId),
   });
 
+  // Push rules changes are mirrored into the `m.push_rules` account data (set once `reads` exists).
+  let accountData: ReadModule["accountData"] | undefined;
+  const pushRules = new PushRulesService(db, new PushRuleStore(db), (userId, ruleset) =>
+    accountData!.set(userId, undefined, "m.push_rules", ruleset),
+  );
+  const typing = new TypingService(roomStore, notifier, now);
+  const receipts = new ReceiptService({
+    db,
+    store: new ReceiptStore(db),
+    events,
+    rooms: roomStore,
+    notifier,
+    now,
+  });
+  await receipts.start();
+
+  // Events become durable in stream order and the pipeline notifies after each write, so the
+  // notifier's position is the highest position up to which every event is readable.
+  const reads = await readModule({
+    ctx,
+    events,
+    roomStore,
+    stateGroups,
+    notifier,
+    formatter,
+    pipelinePosition: () => notifier.position("events"),
+    ephemeral: {
+      receiptsPosition: () => notifier.position("receipts"),
+      typingPosition: () => typing.position,
+      receiptChanges: (after, upTo, inRooms, viewer) => receipts.changes(after, upTo, inRooms, viewer),
+      roomReceipts: (roomId, viewer) => receipts.roomReceipts(roomId, viewer),
+      typingEvent: (roomId, after, upTo) => typing.typingEvent(roomId, after, upTo),
+    },
+    pushRules: async (userId) => ({ global: await pushRules.ruleset(userId) }),
+  });
+  accountData = reads.accountData;
+
+  // The fully-read marker is room account data the server sets for the client ("Fully read markers").
+  const setFullyRead = async (userId: string, roomId: string, eventId: string) => {
+    if ((await roomStore.membership(userId, roomId))?.membership !== "join") {
+      throw new MatrixError("M_FORBIDDEN", "You are not in this room");
+    }
+    const ev = await events.get(eventId);
+    if (!ev || ev.roomId !== roomId) throw new MatrixError("M_NOT_FOUND", "Unknown event in this room");
+    await reads.accountData.set(userId, roomId, "m.fully_read", { event_id: eventId });
+  };
+
   return {
     routes: [
       ...metaRoutes(ctx),
       ...accounts.routes,
       ...roomRoutes(rooms),
       ...directoryRoutes(directoryService),
+      ...pushRuleRoutes(pushRules),
+      ...ephemeralRoutes(typing, receipts, setFullyRead),
+      ...reads.routes,
     ],
     authenticator: accounts.authenticator,
     services: { rooms, pipeline, notifier, formatter, events, roomStore, stateGroups },
     async stop() {
       notifier.stop();
+      typing.stop();
     },
   };
 }

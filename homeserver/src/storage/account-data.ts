@@ -42,7 +42,11 @@ export class AccountDataStore {
   }
 
   /** One item: global when `roomId` is undefined. */
-  async get(userId: string, roomId: string | undefined, type: string): Promise<AccountDataRecord | undefined> {
+  async get(
+    userId: string,
+    roomId: string | undefined,
+    type: string,
+  ): Promise<AccountDataRecord | undefined> {
     return roomId === undefined
       ? this.#global.get(key(userId, type))
       : this.#room.get(key(userId, roomId, type));
@@ -61,7 +65,10 @@ export class AccountDataStore {
     for await (const [k, v] of this.#room.iterator(prefixRange(userId))) {
       const [, roomId, type] = parts(k);
       let m = out.get(roomId!);
-      if (!m) out.set(roomId!, (m = new Map()));
+      if (!m) {
+        m = new Map();
+        out.set(roomId!, m);
+      }
       m.set(type!, v);
     }
     return out;
@@ -72,7 +79,11 @@ export class AccountDataStore {
     const out: AccountDataChange[] = [];
     if (upTo <= after) return out;
     for await (const [k, v] of this.#changes.iterator({ gt: key(userId, after), lte: key(userId, upTo) })) {
-      out.push({ stream: Number(parts(k)[1]), type: v.type, ...(v.roomId !== undefined ? { roomId: v.roomId } : {}) });
+      out.push({
+        stream: Number(parts(k)[1]),
+        type: v.type,
+        ...(v.roomId !== undefined ? { roomId: v.roomId } : {}),
+      });
     }
     return out;
   }

@@ -1,0 +1,45 @@
+// GET /_matrix/client/v3/sync ("Syncing")
+import { MatrixError } from "@hearth/federation";
+import { clientPaths, ok, type Route } from "../../../http/route.js";
+import { queryBoolean, queryInteger } from "../../../http/validate.js";
+import type { FilterService } from "../../../services/sync/filter-service.js";
+import { MAX_SYNC_TIMEOUT_MS, type SyncService } from "../../../services/sync/sync-service.js";
+import { parseSyncToken } from "../../../services/sync/tokens.js";
+
+const PRESENCE = new Set(["offline", "online", "unavailable"]);
+
+/** `GET /sync`: `since`, `timeout`, `filter` (ID or inline JSON), `full_state`, `set_presence`, `use_state_after`. */
+export function getSync(sync: SyncService, filters: FilterService): Route {
+  return {
+    method: "GET",
+    paths: clientPaths("/sync"),
+    auth: "required",
+    async handler(req) {
+      const user = req.user();
+      const q = (name: string) => req.c.req.query(name);
+      const sinceText = q("since");
+      const since = sinceText !== undefined && sinceText !== "" ? parseSyncToken(sinceText) : undefined;
+      // Larger timeouts are accepted and capped by the service.
+      const timeoutMs = queryInteger(q("timeout"), "timeout", 0, Number.MAX_SAFE_INTEGER) ?? 0;
+      const fullState = queryBoolean(q("full_state"), "full_state") ?? false;
+      const useStateAfter = queryBoolean(q("use_state_after"), "use_state_after") ?? false;
+      const presence = q("set_presence");
+      // Presence is accepted and validated; it takes effect once presence is implemented.
+      if (presence !== undefined && !PRESENCE.has(presence)) {
+        throw new MatrixError("M_INVALID_PARAM", "'set_presence' must be offline, online or unavailable");
+      }
+      const filter = await filters.resolve(user.userId, q("filter"));
+      const response = await sync.sync({
+        userId: user.userId,
+        deviceId: user.deviceId,
+        ...(since ? { since } : {}),
+        filter,
+        fullState,
+        timeoutMs: Math.min(timeoutMs, MAX_SYNC_TIMEOUT_MS),
+        useStateAfter,
+        signal: req.c.req.raw.signal,
+      });
+      return ok(response);
+    },
+  };
+}

@@ -1,0 +1,10 @@
+/** The sync route ("Syncing"). */
+import type { Route } from "../../../http/route.js";
+import type { FilterService } from "../../../services/sync/filter-service.js";
+import type { SyncService } from "../../../services/sync/sync-service.js";
+import { getSync } from "./get-sync.js";
+
+/** Every sync route. */
+export function syncRoutes(sync: SyncService, filters: FilterService): Route[] {
+  return [getSync(sync, filters)];
+}

@@ -1,0 +1,86 @@
+/**
+ * The read path of the server: `/sync`, filters, account data, and the room read endpoints, with
+ * history visibility applied throughout. Built here from the stores the write path owns.
+ */
+import type { Route } from "../../http/route.js";
+import { accountDataRoutes } from "../../routes/client/account-data/index.js";
+import { filterRoutes } from "../../routes/client/filters/index.js";
+import { roomReadRoutes } from "../../routes/client/room-reads/index.js";
+import { syncRoutes } from "../../routes/client/sync/index.js";
+import type { ModuleContext } from "../../server.js";
+import { AccountDataStore } from "../../storage/account-data.js";
+import type { EventStore } from "../../storage/events.js";
+import { FilterStore } from "../../storage/filters.js";
+import type { RoomStore } from "../../storage/rooms.js";
+import type { StateGroupStore } from "../../storage/state.js";
+import { AccountDataService } from "../account-data/account-data-service.js";
+import type { ClientEventFormatter } from "../events/client-format.js";
+import type { Notifier } from "../notifier.js";
+import { HistoryVisibility } from "../visibility/history-visibility.js";
+import { FilterService } from "./filter-service.js";
+import { RoomReadService } from "./room-reads.js";
+import { RoomStateReader } from "./room-state.js";
+import { type EphemeralSource, SyncService } from "./sync-service.js";
+
+/** What the read path is built from. */
+export interface ReadModuleDeps {
+  readonly ctx: ModuleContext;
+  readonly events: EventStore;
+  readonly roomStore: RoomStore;
+  readonly stateGroups: StateGroupStore;
+  readonly notifier: Notifier;
+  readonly formatter: ClientEventFormatter;
+  /**
+   * The events stream position up to which every event is persisted (no event at or below it is
+   * still being written). `/sync` reads up to here and puts it in `next_batch`.
+   */
+  readonly pipelinePosition: () => number;
+  /** Receipts and typing for sync's ephemeral sections. */
+  readonly ephemeral?: EphemeralSource;
+  /** Push rules for initial syncs' `m.push_rules` account data. */
+  readonly pushRules?: (userId: string) => Promise<Record<string, unknown>>;
+}
+
+/** The read path's routes and the services other modules use (account data for read markers and tags). */
+export interface ReadModule {
+  readonly routes: Route[];
+  readonly accountData: AccountDataService;
+  readonly visibility: HistoryVisibility;
+}
+
+/** Builds the read path. */
+export async function readModule(deps: ReadModuleDeps): Promise<ReadModule> {
+  const { ctx, events, roomStore, stateGroups, notifier, formatter } = deps;
+  const accountData = await AccountDataService.open({
+    db: ctx.db,
+    store: new AccountDataStore(ctx.db),
+    counters: roomStore,
+    notifier,
+  });
+  const visibility = new HistoryVisibility({ events, stateGroups, rooms: roomStore });
+  const reader = new RoomStateReader(events, stateGroups, formatter);
+  const filters = new FilterService(new FilterStore(ctx.db));
+  const sync = new SyncService({
+    events,
+    rooms: roomStore,
+    notifier,
+    visibility,
+    accountData,
+    reader,
+    eventsPosition: deps.pipelinePosition,
+    now: ctx.now,
+    ...(deps.ephemeral ? { ephemeral: deps.ephemeral } : {}),
+    ...(deps.pushRules ? { pushRules: deps.pushRules } : {}),
+  });
+  const reads = new RoomReadService({ events, rooms: roomStore, visibility, reader });
+  return {
+    routes: [
+      ...filterRoutes(filters),
+      ...accountDataRoutes(accountData),
+      ...syncRoutes(sync, filters),
+      ...roomReadRoutes(reads),
+    ],
+    accountData,
+    visibility,
+  };
+}
