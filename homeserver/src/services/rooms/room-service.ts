@@ -274,6 +274,29 @@ export class RoomService {
     throw new MatrixError("M_UNABLE_TO_GRANT_JOIN", "No local member can authorise the join");
   }
 
+  /** `POST /knock/{roomIdOrAlias}` ("Knocking on rooms"): room versions 7+; the auth rules decide. */
+  async knock(userId: string, roomIdOrAlias: string, reason?: string): Promise<string> {
+    const roomId = await this.resolveRoom(roomIdOrAlias);
+    await this.#requireRoom(roomId);
+    const info = (await this.deps.rooms.info(roomId))!;
+    if (!roomVersionRules(info.roomVersion).auth.knocking) {
+      throw new MatrixError("M_FORBIDDEN", `Room version ${info.roomVersion} does not support knocking`);
+    }
+    const current = await this.deps.rooms.membership(userId, roomId);
+    if (current?.membership === "join" || current?.membership === "invite") {
+      throw new MatrixError(
+        "M_FORBIDDEN",
+        `You are already ${current.membership === "join" ? "in" : "invited to"} this room`,
+      );
+    }
+    const content: Record<string, unknown> = { membership: "knock", ...(await this.#profile(userId)) };
+    if (reason !== undefined) content.reason = reason;
+    await this.deps.pipeline.send(roomId, [
+      { type: "m.room.member", sender: userId, state_key: userId, content },
+    ]);
+    return roomId;
+  }
+
   /** `POST /rooms/{roomId}/invite`. */
   async invite(sender: string, roomId: string, target: string, reason?: string): Promise<void> {
     await this.#requireRoom(roomId);

@@ -3,7 +3,7 @@ import type { Route } from "../../../http/route.js";
 import type { RoomService } from "../../../services/rooms/room-service.js";
 import { joinedRooms } from "./get-joined-rooms.js";
 import { createRoom } from "./post-create-room.js";
-import { joinByIdOrAlias, joinRoom } from "./post-join.js";
+import { joinByIdOrAlias, joinRoom, knockRoom } from "./post-join.js";
 import { forgetRoom, leaveRoom, membershipOnTarget } from "./post-membership.js";
 import { upgradeRoom } from "./post-upgrade.js";
 import { redactEvent } from "./put-redact.js";
@@ -16,6 +16,7 @@ export function roomRoutes(rooms: RoomService): Route[] {
     createRoom(rooms),
     joinByIdOrAlias(rooms),
     joinRoom(rooms),
+    knockRoom(rooms),
     membershipOnTarget(rooms, "invite"),
     membershipOnTarget(rooms, "kick"),
     membershipOnTarget(rooms, "ban"),

@@ -33,3 +33,17 @@ export function joinRoom(rooms: RoomService): Route {
     },
   };
 }
+
+/** `POST /knock/{roomIdOrAlias}` ("Knocking on rooms"). */
+export function knockRoom(rooms: RoomService): Route {
+  return {
+    method: "POST",
+    paths: clientPaths("/knock/:roomIdOrAlias", { r0: false }),
+    auth: "required",
+    async handler(req) {
+      const target = roomIdOrAliasParam(req.param("roomIdOrAlias"));
+      const roomId = await rooms.knock(req.user().userId, target, reason(await req.json()));
+      return ok({ room_id: roomId });
+    },
+  };
+}

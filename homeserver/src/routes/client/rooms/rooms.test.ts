@@ -86,6 +86,36 @@ describe("rooms: the write path", () => {
     expect(bad.body.errcode).toBe("M_UNSUPPORTED_ROOM_VERSION");
   });
 
+  it("knocks on a knock room, shows the knock in sync, and lets a moderator invite", async () => {
+    const created = await alice.post("/_matrix/client/v3/createRoom", {
+      preset: "private_chat",
+      room_version: "10",
+      initial_state: [{ type: "m.room.join_rules", state_key: "", content: { join_rule: "knock" } }],
+    });
+    const roomId = created.body.room_id as string;
+    const knocked = await bob.post(`/_matrix/client/v3/knock/${enc(roomId)}`, { reason: "let me in" });
+    expect(knocked.status, JSON.stringify(knocked.body)).toBe(200);
+    const sync = await bob.get("/_matrix/client/v3/sync");
+    expect(sync.body.rooms.knock[roomId].knock_state.events).toContainEqual(
+      expect.objectContaining({
+        type: "m.room.member",
+        state_key: bob.userId,
+        content: expect.objectContaining({ membership: "knock" }),
+      }),
+    );
+    expect(
+      (await alice.post(`/_matrix/client/v3/rooms/${enc(roomId)}/invite`, { user_id: bob.userId })).status,
+    ).toBe(200);
+    expect((await bob.post(`/_matrix/client/v3/join/${enc(roomId)}`)).status).toBe(200);
+    const old = await alice.post("/_matrix/client/v3/createRoom", {
+      preset: "public_chat",
+      room_version: "6",
+    });
+    expect((await bob.post(`/_matrix/client/v3/knock/${enc(old.body.room_id)}`)).status).toBe(403);
+    const invitePrivate = await alice.post("/_matrix/client/v3/createRoom", { preset: "private_chat" });
+    expect((await bob.post(`/_matrix/client/v3/knock/${enc(invitePrivate.body.room_id)}`)).status).toBe(403);
+  });
+
   it("makes and resolves an alias, and refuses a taken one", async () => {
     const res = await alice.post("/_matrix/client/v3/createRoom", {
       room_alias_name: "lounge",
