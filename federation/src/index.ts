@@ -21,3 +21,4 @@ export * from "./events/index.js";
 export * from "./ids/index.js";
 export * from "./room-versions/index.js";
 export * from "./state-res/index.js";
+export * from "./transport/index.js";

@@ -118,9 +118,11 @@ function toEvent(receipts: readonly Receipt[], viewer: string): ReceiptEvent | u
   const content: ReceiptEvent["content"] = {};
   for (const r of receipts) {
     if (r.type === "m.read.private" && r.userId !== viewer) continue;
-    const byType = (content[r.eventId] ??= {});
-    const byUser = (byType[r.type] ??= {});
+    const byType = content[r.eventId] ?? {};
+    const byUser = byType[r.type] ?? {};
     byUser[r.userId] = r.threadId ? { ts: r.ts, thread_id: r.threadId } : { ts: r.ts };
+    byType[r.type] = byUser;
+    content[r.eventId] = byType;
   }
   return Object.keys(content).length > 0 ? { type: "m.receipt", content } : undefined;
 }
