@@ -44,7 +44,36 @@ describe("config", () => {
     });
   });
 
+  it("reads federation settings; the listener needs a certificate", () => {
+    const c = buildConfig(
+      {},
+      {
+        HEARTH_FEDERATION_BIND: "127.0.0.2:8448",
+        HEARTH_TLS_CERT: "/c.pem",
+        HEARTH_TLS_KEY: "/k.pem",
+        HEARTH_FEDERATION_VERIFY_TLS: "false",
+        HEARTH_FEDERATION_CA: "/ca.pem",
+        HEARTH_FEDERATION_ALLOW_PRIVATE: "true",
+      },
+    );
+    expect(c.federation).toEqual({
+      bind: { host: "127.0.0.2", port: 8448 },
+      tlsCert: "/c.pem",
+      tlsKey: "/k.pem",
+      verifyTls: false,
+      caFile: "/ca.pem",
+      allowPrivate: true,
+    });
+    expect(buildConfig({}, {}).federation).toMatchObject({
+      bind: undefined,
+      verifyTls: true,
+      allowPrivate: false,
+    });
+  });
+
   it.each([
+    [{ federation_bind: "127.0.0.1:8448" }, "tls_cert"],
+    [{ federation_verify_tls: "maybe" }, "federation_verify_tls"],
     [{ server_name: "bad name" }, "server_name"],
     [{ bind: "nope" }, "bind"],
     [{ bind: "127.0.0.1:70000" }, "bind"],

@@ -38,6 +38,23 @@ export interface HearthConfig {
   readonly publicBaseUrl: string;
   /** Largest request body accepted, in bytes. */
   readonly maxRequestBytes: number;
+  /** Federation; the listener runs only when `federation.bind` is set. */
+  readonly federation: FederationConfig;
+}
+
+/** Federation settings (Server-Server API). */
+export interface FederationConfig {
+  /** host:port of the federation listener (always TLS); undefined: no listener. */
+  readonly bind: { readonly host: string; readonly port: number } | undefined;
+  /** PEM certificate chain and private key files for the listener. */
+  readonly tlsCert: string | undefined;
+  readonly tlsKey: string | undefined;
+  /** Verify remote servers' certificates (true unless a cluster of self-signed servers says otherwise). */
+  readonly verifyTls: boolean;
+  /** PEM file of extra CAs trusted for outbound federation. */
+  readonly caFile: string | undefined;
+  /** Let outbound federation reach loopback and private addresses (local clusters, tests). */
+  readonly allowPrivate: boolean;
 }
 
 /** Thrown for invalid configuration; the message names the key. */
@@ -69,7 +86,26 @@ const ENV: Record<string, string> = {
   default_room_version: "HEARTH_DEFAULT_ROOM_VERSION",
   public_base_url: "HEARTH_PUBLIC_BASE_URL",
   max_request_bytes: "HEARTH_MAX_REQUEST_BYTES",
+  federation_bind: "HEARTH_FEDERATION_BIND",
+  tls_cert: "HEARTH_TLS_CERT",
+  tls_key: "HEARTH_TLS_KEY",
+  federation_verify_tls: "HEARTH_FEDERATION_VERIFY_TLS",
+  federation_ca: "HEARTH_FEDERATION_CA",
+  federation_allow_private: "HEARTH_FEDERATION_ALLOW_PRIVATE",
 };
+
+function parseBoolean(key: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (value === true || value === "true") return true;
+  if (value === false || value === "false") return false;
+  throw new ConfigError(key, `must be true or false, not ${JSON.stringify(value)}`);
+}
+
+function optionalPath(key: string, value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== "string" || value === "") throw new ConfigError(key, "must be a file path");
+  return value;
+}
 
 const KNOWN_KEYS = new Set(Object.keys(ENV));
 
@@ -158,6 +194,16 @@ export function buildConfig(
   if (!Number.isInteger(maxRequestBytes) || maxRequestBytes < 65_536) {
     throw new ConfigError("max_request_bytes", "must be an integer of at least 65536");
   }
+  const federationBind =
+    raw.federation_bind === undefined ? undefined : parseBind("federation_bind", raw.federation_bind);
+  const tlsCert = optionalPath("tls_cert", raw.tls_cert);
+  const tlsKey = optionalPath("tls_key", raw.tls_key);
+  if (federationBind && (!tlsCert || !tlsKey)) {
+    throw new ConfigError(
+      "tls_cert",
+      "federation_bind needs tls_cert and tls_key (the listener is always TLS)",
+    );
+  }
   return {
     serverName,
     bind,
@@ -174,6 +220,14 @@ export function buildConfig(
     defaultRoomVersion,
     publicBaseUrl: publicBaseUrl.replace(/\/+$/, ""),
     maxRequestBytes,
+    federation: {
+      bind: federationBind,
+      tlsCert,
+      tlsKey,
+      verifyTls: parseBoolean("federation_verify_tls", raw.federation_verify_tls, true),
+      caFile: optionalPath("federation_ca", raw.federation_ca),
+      allowPrivate: parseBoolean("federation_allow_private", raw.federation_allow_private, false),
+    },
   };
 }
 
