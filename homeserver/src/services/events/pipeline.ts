@@ -55,6 +55,11 @@ export interface PipelineDeps {
   readonly notifier: Notifier;
   readonly logger: Logger;
   readonly now: () => number;
+  /**
+   * Called with a room's newly persisted events once they are durable, in stream order (the outbound
+   * federation sender and gossip subscribe here). Must not throw.
+   */
+  readonly onPersisted?: (roomId: string, events: readonly StoredEvent[]) => void;
 }
 
 /** Most prev_events a new event references (the deepest extremities). */
@@ -391,6 +396,7 @@ export class EventPipeline {
     const users = stored.filter((s) => s.pdu.type === "m.room.member").map((s) => s.pdu.state_key!);
     const durable = written.then(() => {
       notifier.notify({ stream: "events", position, rooms: [w.roomId], users });
+      this.#deps.onPersisted?.(w.roomId, stored);
     });
     return { stored, durable };
   }
