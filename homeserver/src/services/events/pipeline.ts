@@ -19,6 +19,8 @@ import {
   MatrixError,
   type Pdu,
   referenceHash,
+  parseStateMapKey,
+  resolveState,
   roomIdFromCreateEvent,
   roomVersionRules,
   type SigningKey,
@@ -355,7 +357,12 @@ export class EventPipeline {
    * this one at once. Syncs are notified when the write is durable.
    */
   async #commit(w: Working): Promise<{ stored: StoredEvent[]; durable: Promise<void> }> {
-    const { rooms, stateGroups, events, db, notifier } = this.#deps;
+    return this.#issue(w, await this.#localGroupOps(w));
+  }
+
+  /** State group ops for a batch of local events: each new group is a delta against the previous. */
+  async #localGroupOps(w: Working): Promise<WriteOp[]> {
+    const { stateGroups } = this.#deps;
     const ops: WriteOp[] = [];
     let parent = w.stateGroupBefore;
     let previousState: ReadonlyMap<string, string> = w.currentBefore;
@@ -368,16 +375,44 @@ export class EventPipeline {
       parent = g.id;
       previousState = g.state;
     }
+    return ops;
+  }
+
+  /** Memberships of member events that enter current state without being in the batch (resolution). */
+  async #outsideMemberships(w: Working): Promise<Map<string, { membership: string; stream: number }>> {
+    const out = new Map<string, { membership: string; stream: number }>();
+    const inBatch = new Set(w.accepted.map((a) => a.eventId));
+    const ids: string[] = [];
+    for (const [k, v] of w.current) {
+      if (w.currentBefore.get(k) === v || inBatch.has(v) || parseStateMapKey(k)[0] !== "m.room.member") continue;
+      ids.push(v);
+    }
+    for (const ev of await this.#deps.events.getMany(ids)) {
+      const m = (ev?.pdu.content as { membership?: unknown } | undefined)?.membership;
+      if (ev && typeof m === "string") out.set(ev.eventId, { membership: m, stream: ev.stream });
+    }
+    return out;
+  }
+
+  /**
+   * Issues a batch's write and returns the stored events with a promise of their durability. In one
+   * synchronous step the events get their stream positions, the write is issued and the caches are
+   * updated, so writes become durable in stream order and the next batch of the room builds on this
+   * one at once. Syncs are notified when the write is durable.
+   */
+  async #issue(w: Working, ops: WriteOp[]): Promise<{ stored: StoredEvent[]; durable: Promise<void> }> {
+    const { rooms, events, db, notifier } = this.#deps;
+    const memberships = await this.#outsideMemberships(w);
 
     // From here on, synchronous: stream positions in issue order.
     const stored: StoredEvent[] = [];
-    const memberships = new Map<string, { membership: string; stream: number }>();
     for (const a of w.accepted) {
-      const stream = ++this.#stream;
+      const inTimeline = !a.record.outlier && !a.record.rejected;
+      const stream = inTimeline ? ++this.#stream : 0;
       const record: EventRecord = { ...a.record, stream };
       ops.push(...events.insertOps(a.eventId, record, a.pdu.sender));
       stored.push({ ...record, eventId: a.eventId, pdu: a.pdu });
-      if (a.membership) memberships.set(a.eventId, { membership: a.membership, stream });
+      if (a.membership && inTimeline) memberships.set(a.eventId, { membership: a.membership, stream });
     }
     ops.push(...rooms.currentStateOps(w.roomId, w.currentBefore, w.current, memberships));
     ops.push(...rooms.extremityOps(w.roomId, w.extremitiesBefore.keys(), w.extremities));
@@ -393,13 +428,254 @@ export class EventPipeline {
     rooms.roomChanged(w.roomId, w.current, w.info!, w.extremities);
 
     const position = this.#stream;
-    const users = stored.filter((s) => s.pdu.type === "m.room.member").map((s) => s.pdu.state_key!);
+    const visible = stored.filter((s) => !s.outlier && !s.rejected && !s.softFailed);
+    const users = visible.filter((s) => s.pdu.type === "m.room.member").map((s) => s.pdu.state_key!);
     const durable = written.then(() => {
       notifier.notify({ stream: "events", position, rooms: [w.roomId], users });
       this.#deps.onPersisted?.(w.roomId, stored);
     });
     return { stored, durable };
   }
+
+  // ---------------------------------------------------------------------------------------------
+  // Remote events ("Checks performed on receipt of a PDU"). The caller (the inbound federation
+  // service) has already checked the format, the signatures and the content hash (redacting the event
+  // if it did not match), and fetched missing auth and prev events; these methods apply the
+  // authorization checks and persist. They must run inside the room's queue (`inRoom`).
+  // ---------------------------------------------------------------------------------------------
+
+  /** Whether an event is stored (as anything, outliers included). */
+  async has(eventId: string): Promise<boolean> {
+    return this.#deps.events.has(eventId);
+  }
+
+  /**
+   * Stores events we only need as auth or state of others (outliers): each must pass the auth rules
+   * against its own auth events, which must already be stored (order the input so they are); events
+   * that do not are stored as rejected. Not in the timeline, not state, no extremities.
+   */
+  async persistOutliers(roomId: string, roomVersion: string, pdus: readonly Pdu[]): Promise<void> {
+    const w = await this.#working(roomId);
+    w.info ??= { roomVersion, createEventId: "", stateGroup: -1 };
+    for (const pdu of pdus) {
+      const eventId = computeEventId(pdu, roomVersion);
+      if (w.pending.has(eventId) || (await this.#deps.events.has(eventId))) continue;
+      const rejected = await this.#authAgainstOwnAuthEvents(w, pdu, eventId, roomVersion);
+      this.#stage(w, pdu, eventId, roomVersion, { outlier: true, rejected, stateBefore: -1, stateAfter: -1 });
+    }
+    if (w.accepted.length === 0) return;
+    // Outliers change nothing else: keep the room's caches as they were.
+    w.info = (await this.#deps.rooms.info(roomId)) ?? w.info;
+    const { durable } = await this.#issue(w, []);
+    await durable;
+  }
+
+  async #authAgainstOwnAuthEvents(w: Working, pdu: Pdu, eventId: string, roomVersion: string): Promise<string | undefined> {
+    const rules = roomVersionRules(roomVersion);
+    const authIds = (pdu.auth_events ?? []).map((r) => (typeof r === "string" ? r : r[0]));
+    const authEvents = await this.#lookup(w, authIds);
+    if (authEvents.length !== authIds.length) return "missing auth events";
+    if (authEvents.some((e) => e.rejected)) return "an auth event was rejected";
+    const authState = authEvents.map((e) => e.pdu);
+    if (!rules.auth.createEventInAuthEvents && pdu.type !== "m.room.create") {
+      const createId = roomIdToCreateEventId(pdu.room_id);
+      const [create] = createId ? await this.#lookup(w, [createId]) : [];
+      if (create) authState.push(create.pdu);
+    }
+    try {
+      checkEventAuth({ ...pdu, event_id: eventId }, authState, roomVersion);
+      return undefined;
+    } catch (e) {
+      if (e instanceof AuthError) return `rule ${e.rule}: ${e.message}`;
+      return `auth check failed: ${(e as Error).message}`;
+    }
+  }
+
+  /** Checks `pdu` against a state map (auth events selected from it); a reason when it fails. */
+  async #authAgainstState(
+    w: Working,
+    pdu: Pdu,
+    eventId: string,
+    roomVersion: string,
+    state: ReadonlyMap<string, string>,
+  ): Promise<string | undefined> {
+    const rules = roomVersionRules(roomVersion);
+    const keys = authEventTypes(
+      { type: pdu.type, sender: pdu.sender, state_key: pdu.state_key, content: pdu.content },
+      roomVersion,
+    );
+    const ids = keys.map(([t, sk]) => state.get(stateMapKey(t, sk))).filter((id): id is string => id !== undefined);
+    if (!rules.auth.createEventInAuthEvents && pdu.type !== "m.room.create") {
+      const createId = state.get(stateMapKey("m.room.create", ""));
+      if (createId) ids.push(createId);
+    }
+    const authState = (await this.#lookup(w, ids)).map((e) => e.pdu);
+    try {
+      checkEventAuth({ ...pdu, event_id: eventId }, authState, roomVersion);
+      return undefined;
+    } catch (e) {
+      if (e instanceof AuthError) return `rule ${e.rule}: ${e.message}`;
+      return `auth check failed: ${(e as Error).message}`;
+    }
+  }
+
+  /** The state after a stored event (for a rejected event, the state before it). */
+  async #stateAfter(ev: StoredEvent): Promise<{ group: number; state: ReadonlyMap<string, string> }> {
+    const group = ev.rejected ? ev.stateGroupBefore : ev.stateGroup;
+    return { group, state: group >= 0 ? await this.#deps.stateGroups.state(group) : new Map() };
+  }
+
+  async #resolve(roomVersion: string, states: ReadonlyMap<string, string>[], w: Working): Promise<Map<string, string>> {
+    if (states.length === 1) return new Map(states[0]);
+    const maps = states.map((m) => new Map(m));
+    return resolveState(roomVersion, maps, async (id) => {
+      const [ev] = await this.#lookup(w, [id]);
+      return ev?.pdu;
+    });
+  }
+
+  /**
+   * Accepts a remote event whose prev events are stored (or whose state before is given, from
+   * `/state_ids`): auth against its auth events and the state before it (else rejected), against the
+   * current state (else soft-failed), then persisted; forward extremities and the current state are
+   * updated (the current state is the resolution of the states after every forward extremity).
+   * Returns the outcome for the transaction's per-PDU results.
+   */
+  async persistRemote(
+    roomId: string,
+    roomVersion: string,
+    pdu: Pdu,
+    options: { stateBefore?: ReadonlyMap<string, string> } = {},
+  ): Promise<{ eventId: string; outcome: "accepted" | "rejected" | "soft-failed" | "duplicate"; reason?: string }> {
+    const { rooms, stateGroups } = this.#deps;
+    const eventId = computeEventId(pdu, roomVersion);
+    const existing = await this.#deps.events.get(eventId);
+    if (existing && !existing.outlier) return { eventId, outcome: "duplicate" };
+    const w = await this.#working(roomId);
+    const isCreate = pdu.type === "m.room.create";
+    if (!w.info && !isCreate) throw new MatrixError("M_NOT_FOUND", "Unknown room");
+
+    // State before the event: the resolution of the states after its prev events.
+    let stateBefore: ReadonlyMap<string, string>;
+    let groupBefore: number | undefined;
+    if (options.stateBefore) {
+      stateBefore = options.stateBefore;
+    } else {
+      const prevIds = (pdu.prev_events ?? []).map((r) => (typeof r === "string" ? r : r[0]));
+      const prevs = await this.#lookup(w, prevIds);
+      if (prevs.length !== prevIds.length || prevs.some((p) => p.outlier)) {
+        throw new MatrixError("M_BAD_STATE", "Prev events are missing; fetch them or the state first");
+      }
+      const afters = await Promise.all(prevs.map((p) => this.#stateAfter(p)));
+      const groups = new Set(afters.map((a) => a.group));
+      if (groups.size === 1 && afters.length > 0) {
+        groupBefore = afters[0]!.group;
+        stateBefore = afters[0]!.state;
+      } else {
+        stateBefore = await this.#resolve(roomVersion, afters.map((a) => a.state), w);
+      }
+    }
+
+    let rejected = await this.#authAgainstOwnAuthEvents(w, pdu, eventId, roomVersion);
+    if (!rejected && !isCreate) rejected = await this.#authAgainstState(w, pdu, eventId, roomVersion, stateBefore);
+    const softFailed =
+      !rejected && !isCreate ? (await this.#authAgainstState(w, pdu, eventId, roomVersion, w.current)) !== undefined : false;
+
+    // State groups: before (reused when it is one prev's group), and after for accepted state events.
+    const ops: WriteOp[] = [];
+    if (groupBefore === undefined) {
+      groupBefore = stateBefore.size === 0 && isCreate ? -1 : ++this.#stateGroup;
+      if (groupBefore >= 0) {
+        const built = await stateGroups.newGroupOps(groupBefore, undefined, new Map(), stateBefore);
+        stateGroups.created(groupBefore, built.state, built.ops);
+        ops.push(...built.ops);
+      }
+    }
+    let groupAfter = groupBefore;
+    let stateAfterEvent = stateBefore;
+    if (!rejected && typeof pdu.state_key === "string") {
+      groupAfter = ++this.#stateGroup;
+      const changes = new Map([[stateMapKey(pdu.type, pdu.state_key), eventId]]);
+      const built = await stateGroups.newGroupOps(groupAfter, groupBefore >= 0 ? groupBefore : undefined, changes);
+      stateGroups.created(groupAfter, built.state, built.ops);
+      ops.push(...built.ops);
+      stateAfterEvent = built.state;
+    }
+
+    this.#stage(w, pdu, eventId, roomVersion, {
+      rejected,
+      softFailed,
+      stateBefore: groupBefore,
+      stateAfter: groupAfter,
+    });
+
+    if (!rejected && !softFailed) {
+      // Forward extremities: the event replaces its prev events.
+      const prevIds = (pdu.prev_events ?? []).map((r) => (typeof r === "string" ? r : r[0]));
+      for (const id of prevIds) w.extremities.delete(id);
+      w.extremities.set(eventId, pdu.depth);
+      // Current state: the resolution of the states after every forward extremity.
+      const states: ReadonlyMap<string, string>[] = [];
+      for (const id of w.extremities.keys()) {
+        if (id === eventId) states.push(stateAfterEvent);
+        else {
+          const [ev] = await this.#lookup(w, [id]);
+          if (ev) states.push((await this.#stateAfter(ev)).state);
+        }
+      }
+      const current = await this.#resolve(roomVersion, states, w);
+      w.current = current;
+      if (isCreate && !w.info) w.info = { roomVersion, createEventId: eventId, stateGroup: groupAfter };
+      else {
+        const matches = current.size === stateAfterEvent.size && [...current].every(([k, v]) => stateAfterEvent.get(k) === v);
+        let group = groupAfter;
+        if (!matches) {
+          group = ++this.#stateGroup;
+          const built = await stateGroups.newGroupOps(group, undefined, new Map(), current);
+          stateGroups.created(group, built.state, built.ops);
+          ops.push(...built.ops);
+        }
+        w.info = { ...w.info!, stateGroup: group };
+      }
+      if (pdu.type === "m.room.redaction") await this.#queueRedaction(w, pdu, eventId, roomVersion);
+    }
+    const { durable } = await this.#issue(w, ops);
+    await durable;
+    return { eventId, outcome: rejected ? "rejected" : softFailed ? "soft-failed" : "accepted", ...(rejected ? { reason: rejected } : {}) };
+  }
+
+  /** Adds an event's record to a batch (no checks). */
+  #stage(
+    w: Working,
+    pdu: Pdu,
+    eventId: string,
+    roomVersion: string,
+    o: { rejected?: string | undefined; softFailed?: boolean; outlier?: boolean; stateBefore: number; stateAfter: number },
+  ): void {
+    const rules = roomVersionRules(roomVersion);
+    const json = JSON.stringify(rules.eventIdFormat === "server-assigned" ? pdu : withoutEventId(pdu));
+    const record: Omit<EventRecord, "stream"> = {
+      json,
+      roomId: w.roomId,
+      depth: pdu.depth,
+      stateGroup: o.stateAfter,
+      stateGroupBefore: o.stateBefore,
+      ...(o.rejected ? { rejected: o.rejected } : {}),
+      ...(o.softFailed ? { softFailed: true } : {}),
+      ...(o.outlier ? { outlier: true } : {}),
+    };
+    const withId = { ...pdu, event_id: eventId };
+    const m = (pdu.content as { membership?: unknown }).membership;
+    const membership = pdu.type === "m.room.member" && typeof m === "string" && !o.rejected && !o.outlier ? m : undefined;
+    w.accepted.push({ eventId, pdu: withId, record, ...(membership ? { membership } : {}) });
+    w.pending.set(eventId, { ...record, stream: 0, eventId, pdu: withId });
+  }
+}
+
+/** The create event ID named by a v12 room ID (`!hash` → `$hash`); undefined for other room IDs. */
+function roomIdToCreateEventId(roomId: unknown): string | undefined {
+  if (typeof roomId !== "string" || roomId.includes(":")) return undefined;
+  return `$${roomId.slice(1)}`;
 }
 
 function withoutEventId(pdu: Pdu): Omit<Pdu, "event_id"> {
