@@ -25,7 +25,10 @@ for (const s of scenarios.filter((s) => !filter || s.name.toLowerCase().includes
   }
 }
 console.log(
-  `\nHearth homeserver benchmarks (node ${process.version}, ${availableParallelism()} cores, medians)\n`,
+  `\nHearth homeserver benchmarks (node ${process.version}, ${availableParallelism()} cores, medians)`,
+);
+console.log(
+  "Each scenario runs Hearth as its own process on 127.0.0.1; the load generator shares the machine.\n",
 );
 console.log(formatTable(results));
 if (failures.length > 0) {

@@ -42,7 +42,7 @@ async function throughput(
 /** The scenario. */
 export const sendScenario: Scenario = {
   name: "durable sends",
-  runs: 3,
+  runs: 5,
   figures: {
     own: {
       name: "send throughput, 10 senders, own rooms",

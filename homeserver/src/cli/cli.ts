@@ -53,20 +53,26 @@ export async function runCli(argv: string[]): Promise<number> {
 async function start(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { config: { type: "string", short: "c" } }, strict: true });
   const config = loadConfig(values.config);
-  const server = await startServer(config);
-  process.stdout.write(`Hearth ${config.serverName} is listening on ${server.url}\n`);
-  await new Promise<void>((resolve) => {
-    const stop = (signal: string) => {
-      server.context.logger.info({ signal }, "shutting down");
-      process.off("SIGTERM", onTerm);
-      process.off("SIGINT", onInt);
-      resolve();
-    };
-    const onTerm = () => stop("SIGTERM");
-    const onInt = () => stop("SIGINT");
-    process.on("SIGTERM", onTerm);
-    process.on("SIGINT", onInt);
-  });
-  await server.close();
-  return 0;
+  // Handlers first: a signal during start-up must still close cleanly, once start-up finishes.
+  let signalled: string | undefined;
+  let wake: (() => void) | undefined;
+  const onSignal = (signal: string) => {
+    signalled ??= signal;
+    wake?.();
+  };
+  const onTerm = () => onSignal("SIGTERM");
+  const onInt = () => onSignal("SIGINT");
+  process.on("SIGTERM", onTerm);
+  process.on("SIGINT", onInt);
+  try {
+    const server = await startServer(config);
+    process.stdout.write(`Hearth ${config.serverName} is listening on ${server.url}\n`);
+    if (signalled === undefined) await new Promise<void>((resolve) => (wake = resolve));
+    server.context.logger.info({ signal: signalled }, "shutting down");
+    await server.close();
+    return 0;
+  } finally {
+    process.off("SIGTERM", onTerm);
+    process.off("SIGINT", onInt);
+  }
 }

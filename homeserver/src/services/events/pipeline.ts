@@ -18,8 +18,8 @@ import {
   InvalidEventError,
   MatrixError,
   type Pdu,
-  referenceHash,
   parseStateMapKey,
+  referenceHash,
   resolveState,
   roomIdFromCreateEvent,
   roomVersionRules,
@@ -384,7 +384,8 @@ export class EventPipeline {
     const inBatch = new Set(w.accepted.map((a) => a.eventId));
     const ids: string[] = [];
     for (const [k, v] of w.current) {
-      if (w.currentBefore.get(k) === v || inBatch.has(v) || parseStateMapKey(k)[0] !== "m.room.member") continue;
+      if (w.currentBefore.get(k) === v || inBatch.has(v) || parseStateMapKey(k)[0] !== "m.room.member")
+        continue;
       ids.push(v);
     }
     for (const ev of await this.#deps.events.getMany(ids)) {
@@ -470,7 +471,12 @@ export class EventPipeline {
     await durable;
   }
 
-  async #authAgainstOwnAuthEvents(w: Working, pdu: Pdu, eventId: string, roomVersion: string): Promise<string | undefined> {
+  async #authAgainstOwnAuthEvents(
+    w: Working,
+    pdu: Pdu,
+    eventId: string,
+    roomVersion: string,
+  ): Promise<string | undefined> {
     const rules = roomVersionRules(roomVersion);
     const authIds = (pdu.auth_events ?? []).map((r) => (typeof r === "string" ? r : r[0]));
     const authEvents = await this.#lookup(w, authIds);
@@ -504,7 +510,9 @@ export class EventPipeline {
       { type: pdu.type, sender: pdu.sender, state_key: pdu.state_key, content: pdu.content },
       roomVersion,
     );
-    const ids = keys.map(([t, sk]) => state.get(stateMapKey(t, sk))).filter((id): id is string => id !== undefined);
+    const ids = keys
+      .map(([t, sk]) => state.get(stateMapKey(t, sk)))
+      .filter((id): id is string => id !== undefined);
     if (!rules.auth.createEventInAuthEvents && pdu.type !== "m.room.create") {
       const createId = state.get(stateMapKey("m.room.create", ""));
       if (createId) ids.push(createId);
@@ -525,7 +533,11 @@ export class EventPipeline {
     return { group, state: group >= 0 ? await this.#deps.stateGroups.state(group) : new Map() };
   }
 
-  async #resolve(roomVersion: string, states: ReadonlyMap<string, string>[], w: Working): Promise<Map<string, string>> {
+  async #resolve(
+    roomVersion: string,
+    states: ReadonlyMap<string, string>[],
+    w: Working,
+  ): Promise<Map<string, string>> {
     if (states.length === 1) return new Map(states[0]);
     const maps = states.map((m) => new Map(m));
     return resolveState(roomVersion, maps, async (id) => {
@@ -546,8 +558,12 @@ export class EventPipeline {
     roomVersion: string,
     pdu: Pdu,
     options: { stateBefore?: ReadonlyMap<string, string> } = {},
-  ): Promise<{ eventId: string; outcome: "accepted" | "rejected" | "soft-failed" | "duplicate"; reason?: string }> {
-    const { rooms, stateGroups } = this.#deps;
+  ): Promise<{
+    eventId: string;
+    outcome: "accepted" | "rejected" | "soft-failed" | "duplicate";
+    reason?: string;
+  }> {
+    const { stateGroups } = this.#deps;
     const eventId = computeEventId(pdu, roomVersion);
     const existing = await this.#deps.events.get(eventId);
     if (existing && !existing.outlier) return { eventId, outcome: "duplicate" };
@@ -572,14 +588,21 @@ export class EventPipeline {
         groupBefore = afters[0]!.group;
         stateBefore = afters[0]!.state;
       } else {
-        stateBefore = await this.#resolve(roomVersion, afters.map((a) => a.state), w);
+        stateBefore = await this.#resolve(
+          roomVersion,
+          afters.map((a) => a.state),
+          w,
+        );
       }
     }
 
     let rejected = await this.#authAgainstOwnAuthEvents(w, pdu, eventId, roomVersion);
-    if (!rejected && !isCreate) rejected = await this.#authAgainstState(w, pdu, eventId, roomVersion, stateBefore);
+    if (!rejected && !isCreate)
+      rejected = await this.#authAgainstState(w, pdu, eventId, roomVersion, stateBefore);
     const softFailed =
-      !rejected && !isCreate ? (await this.#authAgainstState(w, pdu, eventId, roomVersion, w.current)) !== undefined : false;
+      !rejected && !isCreate
+        ? (await this.#authAgainstState(w, pdu, eventId, roomVersion, w.current)) !== undefined
+        : false;
 
     // State groups: before (reused when it is one prev's group), and after for accepted state events.
     const ops: WriteOp[] = [];
@@ -596,7 +619,11 @@ export class EventPipeline {
     if (!rejected && typeof pdu.state_key === "string") {
       groupAfter = ++this.#stateGroup;
       const changes = new Map([[stateMapKey(pdu.type, pdu.state_key), eventId]]);
-      const built = await stateGroups.newGroupOps(groupAfter, groupBefore >= 0 ? groupBefore : undefined, changes);
+      const built = await stateGroups.newGroupOps(
+        groupAfter,
+        groupBefore >= 0 ? groupBefore : undefined,
+        changes,
+      );
       stateGroups.created(groupAfter, built.state, built.ops);
       ops.push(...built.ops);
       stateAfterEvent = built.state;
@@ -627,7 +654,9 @@ export class EventPipeline {
       w.current = current;
       if (isCreate && !w.info) w.info = { roomVersion, createEventId: eventId, stateGroup: groupAfter };
       else {
-        const matches = current.size === stateAfterEvent.size && [...current].every(([k, v]) => stateAfterEvent.get(k) === v);
+        const matches =
+          current.size === stateAfterEvent.size &&
+          [...current].every(([k, v]) => stateAfterEvent.get(k) === v);
         let group = groupAfter;
         if (!matches) {
           group = ++this.#stateGroup;
@@ -641,7 +670,11 @@ export class EventPipeline {
     }
     const { durable } = await this.#issue(w, ops);
     await durable;
-    return { eventId, outcome: rejected ? "rejected" : softFailed ? "soft-failed" : "accepted", ...(rejected ? { reason: rejected } : {}) };
+    return {
+      eventId,
+      outcome: rejected ? "rejected" : softFailed ? "soft-failed" : "accepted",
+      ...(rejected ? { reason: rejected } : {}),
+    };
   }
 
   /** Adds an event's record to a batch (no checks). */
@@ -650,7 +683,13 @@ export class EventPipeline {
     pdu: Pdu,
     eventId: string,
     roomVersion: string,
-    o: { rejected?: string | undefined; softFailed?: boolean; outlier?: boolean; stateBefore: number; stateAfter: number },
+    o: {
+      rejected?: string | undefined;
+      softFailed?: boolean;
+      outlier?: boolean;
+      stateBefore: number;
+      stateAfter: number;
+    },
   ): void {
     const rules = roomVersionRules(roomVersion);
     const json = JSON.stringify(rules.eventIdFormat === "server-assigned" ? pdu : withoutEventId(pdu));
@@ -666,7 +705,8 @@ export class EventPipeline {
     };
     const withId = { ...pdu, event_id: eventId };
     const m = (pdu.content as { membership?: unknown }).membership;
-    const membership = pdu.type === "m.room.member" && typeof m === "string" && !o.rejected && !o.outlier ? m : undefined;
+    const membership =
+      pdu.type === "m.room.member" && typeof m === "string" && !o.rejected && !o.outlier ? m : undefined;
     w.accepted.push({ eventId, pdu: withId, record, ...(membership ? { membership } : {}) });
     w.pending.set(eventId, { ...record, stream: 0, eventId, pdu: withId });
   }
