@@ -174,6 +174,14 @@ export class RoomStore {
     return out;
   }
 
+  /**
+   * The write operations that set a user's membership record directly, for memberships in rooms this
+   * server has no state for (an invite received over federation, or its rejection).
+   */
+  outOfBandMembershipOps(userId: string, roomId: string, record: MembershipRecord): WriteOp[] {
+    return [put(this.#byUser, key(userId, roomId), record), put(this.#byRoom, key(roomId, userId), record)];
+  }
+
   /** The write operations that forget a user's membership record in a room (after `forget`). */
   forgetOps(userId: string, roomId: string): WriteOp[] {
     return [del(this.#byUser, key(userId, roomId))];

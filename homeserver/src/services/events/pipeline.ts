@@ -244,6 +244,11 @@ export class EventPipeline {
 
   /** Builds and signs a local event on top of the working state. */
   async #build(w: Working, ev: NewEvent, roomVersion: string): Promise<Pdu> {
+    return this.#sign(await this.#unsigned(w, ev, roomVersion), roomVersion);
+  }
+
+  /** Builds an event on top of the working state, without hashes and signatures. */
+  async #unsigned(w: Working, ev: NewEvent, roomVersion: string): Promise<Record<string, unknown>> {
     const rules = roomVersionRules(roomVersion);
     const prev = [...w.extremities.entries()].sort((a, b) => b[1] - a[1]).slice(0, MAX_PREV_EVENTS);
     const depth = Math.min(Math.max(0, ...prev.map(([, d]) => d)) + 1, Number.MAX_SAFE_INTEGER);
@@ -275,7 +280,68 @@ export class EventPipeline {
       else event.redacts = ev.redacts;
     }
     if (rules.eventIdFormat === "server-assigned") event.event_id = this.#newEventId();
-    return this.#sign(event, roomVersion);
+    return event;
+  }
+
+  /**
+   * An unsigned event built on the room's current state (for `make_join`/`make_leave`/`make_knock`:
+   * the joining server fills in and signs it). v1/v2 templates carry no `event_id` (the joining server
+   * chooses it).
+   */
+  async template(
+    roomId: string,
+    ev: NewEvent,
+  ): Promise<{ event: Record<string, unknown>; roomVersion: string }> {
+    return this.inRoom(roomId, async () => {
+      const w = await this.#working(roomId);
+      if (!w.info) throw new MatrixError("M_NOT_FOUND", "Unknown room");
+      const event = await this.#unsigned(w, ev, w.info.roomVersion);
+      delete event.event_id;
+      return { event, roomVersion: w.info.roomVersion };
+    });
+  }
+
+  /** Why an event would fail auth against the room's current state, or undefined if it passes. */
+  async authAgainstCurrent(roomId: string, pdu: Pdu, roomVersion: string): Promise<string | undefined> {
+    const w = await this.#working(roomId);
+    return this.#authAgainstState(w, pdu, computeEventId(pdu, roomVersion), roomVersion, w.current);
+  }
+
+  /**
+   * Stores a membership event for a room this server has no state for — an invite received over
+   * federation, or the user's rejection of one — as an outlier that still gets a stream position and
+   * sets the user's membership record, so `/sync` shows it. `unsigned` extras (the invite's stripped
+   * room state) are kept with the event.
+   */
+  async persistOutOfBand(roomId: string, roomVersion: string, pdu: Pdu): Promise<StoredEvent> {
+    return this.inRoom(roomId, async () => {
+      const { events, rooms, db, notifier } = this.#deps;
+      const rules = roomVersionRules(roomVersion);
+      const eventId = computeEventId(pdu, roomVersion);
+      const target = pdu.state_key!;
+      const membership = String((pdu.content as { membership?: unknown }).membership);
+      const stream = ++this.#stream;
+      const json = JSON.stringify(rules.eventIdFormat === "server-assigned" ? pdu : withoutEventId(pdu));
+      const record: EventRecord = {
+        json,
+        roomId,
+        stream,
+        depth: pdu.depth,
+        stateGroup: -1,
+        stateGroupBefore: -1,
+        outlier: true,
+      };
+      const stored: StoredEvent = { ...record, eventId, pdu: { ...pdu, event_id: eventId } };
+      const written = db.write([
+        ...events.insertOps(eventId, record, pdu.sender),
+        ...rooms.outOfBandMembershipOps(target, roomId, { membership, eventId, stream }),
+        ...rooms.counterOps("events", this.#stream),
+      ]);
+      events.inserted(stored);
+      await written;
+      notifier.notify({ stream: "events", position: stream, users: [target] });
+      return stored;
+    });
   }
 
   /**
@@ -569,7 +635,13 @@ export class EventPipeline {
     if (existing && !existing.outlier) return { eventId, outcome: "duplicate" };
     const w = await this.#working(roomId);
     const isCreate = pdu.type === "m.room.create";
-    if (!w.info && !isCreate) throw new MatrixError("M_NOT_FOUND", "Unknown room");
+    if (!w.info && !isCreate) {
+      // Joining a room over federation: the state before our join comes from `send_join`.
+      const createId = options.stateBefore?.get(stateMapKey("m.room.create", ""));
+      if (!createId) throw new MatrixError("M_NOT_FOUND", "Unknown room");
+      w.info = { roomVersion, createEventId: createId, stateGroup: -1 };
+      w.stateGroupBefore = -1;
+    }
 
     // State before the event: the resolution of the states after its prev events.
     let stateBefore: ReadonlyMap<string, string>;

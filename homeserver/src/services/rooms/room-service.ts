@@ -32,6 +32,25 @@ export interface ProfileReader {
   getProfile(userId: string): Promise<Profile | undefined>;
 }
 
+/** Membership across servers (the federated membership service), when federation is enabled. */
+export interface RemoteMembership {
+  join(
+    userId: string,
+    roomId: string,
+    servers: readonly string[],
+    content: Record<string, unknown>,
+  ): Promise<void>;
+  inviteRemote(
+    sender: string,
+    roomId: string,
+    target: string,
+    content: Record<string, unknown>,
+  ): Promise<string>;
+  rejectInvite(userId: string, roomId: string, servers: readonly string[], reason?: string): Promise<void>;
+  /** Resolves an alias of another server (`GET /query/directory`). */
+  queryAlias(alias: string): Promise<{ roomId: string; servers: string[] }>;
+}
+
 /** What the room service needs. */
 export interface RoomServiceDeps {
   readonly serverName: string;
@@ -42,6 +61,8 @@ export interface RoomServiceDeps {
   readonly rooms: RoomStore;
   readonly directory: DirectoryStore;
   readonly profiles: ProfileReader;
+  /** Set when federation is enabled; without it, rooms and users of other servers are refused. */
+  readonly federation?: RemoteMembership;
 }
 
 /** The body of `POST /createRoom`, validated. */
@@ -193,8 +214,12 @@ export class RoomService {
     };
   }
 
+  #isLocal(userId: string): boolean {
+    return userId.endsWith(`:${this.deps.serverName}`);
+  }
+
   #requireLocal(userId: string, what: string): void {
-    if (!userId.endsWith(`:${this.deps.serverName}`)) {
+    if (!this.#isLocal(userId)) {
       throw new MatrixError(
         "M_FORBIDDEN",
         `Cannot ${what} users on other servers: federation is not enabled here`,
@@ -212,13 +237,45 @@ export class RoomService {
 
   /** Resolves a room ID or alias to a room ID known here. */
   async resolveRoom(roomIdOrAlias: string): Promise<string> {
+    return (await this.#resolveWithServers(roomIdOrAlias)).roomId;
+  }
+
+  /** A room ID or alias → the room ID and the servers an alias's directory names. */
+  async #resolveWithServers(roomIdOrAlias: string): Promise<{ roomId: string; servers: string[] }> {
     if (roomIdOrAlias.startsWith("#")) {
       const record = await this.deps.directory.resolve(roomIdOrAlias);
-      if (!record) throw new MatrixError("M_NOT_FOUND", "Room alias not found");
-      return record.roomId;
+      if (record) return { roomId: record.roomId, servers: [] };
+      if (!this.#isLocal(roomIdOrAlias) && this.deps.federation)
+        return this.deps.federation.queryAlias(roomIdOrAlias);
+      throw new MatrixError("M_NOT_FOUND", "Room alias not found");
     }
     if (!roomIdOrAlias.startsWith("!")) throw new MatrixError("M_INVALID_PARAM", "Not a room ID or alias");
-    return roomIdOrAlias;
+    return { roomId: roomIdOrAlias, servers: [] };
+  }
+
+  /** Whether this server holds the room's current state with a local member in it. */
+  async #participating(roomId: string): Promise<boolean> {
+    if (!(await this.deps.rooms.info(roomId))) return false;
+    for (const [userId, m] of await this.deps.rooms.membersOfRoom(roomId)) {
+      if (m.membership === "join" && this.#isLocal(userId)) return true;
+    }
+    return false;
+  }
+
+  /** Servers that may let us join a room: given ones, the inviter's, the room ID's, current members'. */
+  async #joinServers(userId: string, roomId: string, given: readonly string[]): Promise<string[]> {
+    const servers = [...given];
+    const mine = await this.deps.rooms.membership(userId, roomId);
+    if (mine) {
+      const ev = await this.deps.events.get(mine.eventId);
+      if (ev) servers.push(ev.pdu.sender.slice(ev.pdu.sender.indexOf(":") + 1));
+    }
+    const colon = roomId.indexOf(":");
+    if (colon > 0) servers.push(roomId.slice(colon + 1));
+    for (const [member, m] of await this.deps.rooms.membersOfRoom(roomId)) {
+      if (m.membership === "join") servers.push(member.slice(member.indexOf(":") + 1));
+    }
+    return [...new Set(servers)].filter((s) => s !== this.deps.serverName);
   }
 
   async #requireRoom(roomId: string): Promise<void> {
@@ -226,8 +283,22 @@ export class RoomService {
   }
 
   /** `POST /join/{roomIdOrAlias}` and `/rooms/{roomId}/join`. */
-  async join(userId: string, roomIdOrAlias: string, reason?: string): Promise<string> {
-    const roomId = await this.resolveRoom(roomIdOrAlias);
+  async join(
+    userId: string,
+    roomIdOrAlias: string,
+    reason?: string,
+    via: readonly string[] = [],
+  ): Promise<string> {
+    const { roomId, servers } = await this.#resolveWithServers(roomIdOrAlias);
+    if (this.deps.federation && !(await this.#participating(roomId))) {
+      const content: Record<string, unknown> = { ...(await this.#profile(userId)) };
+      if (reason !== undefined) content.reason = reason;
+      const candidates = await this.#joinServers(userId, roomId, [...via, ...servers]);
+      if (candidates.length > 0 || !(await this.deps.rooms.info(roomId))) {
+        await this.deps.federation.join(userId, roomId, candidates, content);
+        return roomId;
+      }
+    }
     await this.#requireRoom(roomId);
     const current = await this.deps.rooms.membership(userId, roomId);
     if (current?.membership === "join") return roomId;
@@ -300,6 +371,15 @@ export class RoomService {
   /** `POST /rooms/{roomId}/invite`. */
   async invite(sender: string, roomId: string, target: string, reason?: string): Promise<void> {
     await this.#requireRoom(roomId);
+    if (!this.#isLocal(target) && this.deps.federation) {
+      const current = await this.deps.rooms.membership(target, roomId);
+      if (current?.membership === "ban")
+        throw new MatrixError("M_FORBIDDEN", `${target} is banned from the room`);
+      if (current?.membership === "join")
+        throw new MatrixError("M_FORBIDDEN", `${target} is already in the room`);
+      await this.deps.federation.inviteRemote(sender, roomId, target, reason !== undefined ? { reason } : {});
+      return;
+    }
     const current = await this.deps.rooms.membership(target, roomId);
     if (current?.membership === "ban")
       throw new MatrixError("M_FORBIDDEN", `${target} is banned from the room`);
@@ -310,8 +390,18 @@ export class RoomService {
 
   /** `POST /rooms/{roomId}/leave` (also rejects an invite or withdraws a knock). */
   async leave(userId: string, roomId: string, reason?: string): Promise<void> {
-    await this.#requireRoom(roomId);
     const current = await this.deps.rooms.membership(userId, roomId);
+    if (!(await this.deps.rooms.info(roomId)) && current?.membership === "invite" && this.deps.federation) {
+      // An invite to a room we hold no state for: reject it through the inviting server.
+      await this.deps.federation.rejectInvite(
+        userId,
+        roomId,
+        await this.#joinServers(userId, roomId, []),
+        reason,
+      );
+      return;
+    }
+    await this.#requireRoom(roomId);
     if (!current || current.membership === "leave") {
       throw new MatrixError("M_FORBIDDEN", "You are not in this room");
     }

@@ -11,7 +11,9 @@ export function joinByIdOrAlias(rooms: RoomService): Route {
     auth: "required",
     async handler(req) {
       const target = roomIdOrAliasParam(req.param("roomIdOrAlias"));
-      const roomId = await rooms.join(req.user().userId, target, reason(await req.json()));
+      // Servers to join through: `via` (v1.12) and the older `server_name`, both repeatable.
+      const servers = [...(req.c.req.queries("via") ?? []), ...(req.c.req.queries("server_name") ?? [])];
+      const roomId = await rooms.join(req.user().userId, target, reason(await req.json()), servers);
       return ok({ room_id: roomId });
     },
   };

@@ -1,0 +1,341 @@
+/**
+ * Inbound federation: transactions (`PUT /send/{txnId}`) and the remote events in them, through the
+ * checks the spec orders ("Checks performed on receipt of a PDU"): format (else dropped), signatures
+ * of the required servers (else dropped), content hash (else redacted), then — in the event
+ * pipeline — auth against the event's auth events and the state before it (else rejected) and against
+ * the current state (else soft-failed). Missing auth events are fetched (`/event_auth`), missing prev
+ * events too (`/get_missing_events`, bounded), and if a gap remains, the state at the event
+ * (`/state_ids`, then `/event` for what we lack). One bad PDU never blocks the rest of its transaction.
+ */
+import {
+  authEventIds,
+  checkEventSignatures,
+  checkPduFormat,
+  computeEventId,
+  type FederationClient,
+  MatrixError,
+  type Pdu,
+  prevEventIds,
+  redactEvent,
+  stateMapKey,
+  type VerifyKeyLookup,
+  verifyContentHash,
+} from "@hearth/federation";
+import type { Logger } from "pino";
+import type { EventStore } from "../../../storage/events.js";
+import type { RoomStore } from "../../../storage/rooms.js";
+import type { EventPipeline } from "../../events/pipeline.js";
+
+/** Signing keys of other servers: fetched ahead, then read synchronously by the signature checks. */
+export interface RemoteKeys {
+  /** Fetches (and caches) the keys the events' signatures name. Never throws. */
+  prefetchForEvents(events: readonly object[], roomVersion: string): Promise<void>;
+  /** A cached key, or undefined. */
+  readonly lookupSync: VerifyKeyLookup;
+}
+
+/** Where EDUs go. */
+export interface EduSink {
+  typing(origin: string, content: Record<string, unknown>): Promise<void>;
+  receipt(origin: string, content: Record<string, unknown>): Promise<void>;
+}
+
+/** What the inbound service needs. */
+export interface InboundDeps {
+  readonly serverName: string;
+  readonly pipeline: EventPipeline;
+  readonly events: EventStore;
+  readonly rooms: RoomStore;
+  readonly keys: RemoteKeys;
+  readonly client: FederationClient;
+  readonly logger: Logger;
+  readonly edus?: EduSink;
+  /** Called when a server sends us anything (the sender resets its backoff). */
+  readonly onContact?: (origin: string) => void;
+}
+
+/** Most PDUs and EDUs in one transaction ("Transactions"). */
+export const MAX_TRANSACTION_PDUS = 50;
+export const MAX_TRANSACTION_EDUS = 100;
+/** Most missing events fetched to fill one gap before falling back to the state at the event. */
+const MISSING_EVENTS_LIMIT = 20;
+
+/** The per-PDU result of a transaction: `{}` when processed, `{error}` otherwise. */
+export type PduResult = Record<string, never> | { error: string };
+
+/** Why a PDU was dropped before reaching the pipeline. */
+class DroppedError extends Error {
+  override readonly name = "DroppedError";
+}
+
+/** Handles inbound transactions and remote events. */
+export class InboundService {
+  readonly #recent = new Map<string, Promise<Record<string, PduResult>>>();
+
+  constructor(private readonly deps: InboundDeps) {}
+
+  /**
+   * `PUT /send/{txnId}`: processes the PDUs (grouped per room, in depth order) and EDUs; returns the
+   * per-PDU results. A retry of the same origin and transaction ID gets the same results.
+   */
+  handleTransaction(
+    origin: string,
+    txnId: string,
+    body: Record<string, unknown>,
+  ): Promise<Record<string, PduResult>> {
+    const pdus = body.pdus ?? [];
+    const edus = body.edus ?? [];
+    if (!Array.isArray(pdus) || !Array.isArray(edus))
+      throw new MatrixError("M_BAD_JSON", "pdus and edus must be arrays");
+    if (pdus.length > MAX_TRANSACTION_PDUS || edus.length > MAX_TRANSACTION_EDUS) {
+      throw new MatrixError(
+        "M_BAD_JSON",
+        `At most ${MAX_TRANSACTION_PDUS} PDUs and ${MAX_TRANSACTION_EDUS} EDUs`,
+      );
+    }
+    const key = `${origin}\u0000${txnId}`;
+    const existing = this.#recent.get(key);
+    if (existing) return existing;
+    const run = this.#process(origin, pdus, edus);
+    this.#recent.set(key, run);
+    if (this.#recent.size > 1000) this.#recent.delete(this.#recent.keys().next().value!);
+    run.catch(() => this.#recent.delete(key));
+    return run;
+  }
+
+  async #process(origin: string, pdus: unknown[], edus: unknown[]): Promise<Record<string, PduResult>> {
+    this.deps.onContact?.(origin);
+    const results: Record<string, PduResult> = {};
+    const byRoom = new Map<string, Pdu[]>();
+    for (const raw of pdus) {
+      const pdu = raw as Pdu;
+      const roomId = typeof pdu?.room_id === "string" ? pdu.room_id : undefined;
+      if (!roomId) continue; // No room: cannot even name it in the results.
+      const list = byRoom.get(roomId) ?? [];
+      list.push(pdu);
+      byRoom.set(roomId, list);
+    }
+    await Promise.all(
+      [...byRoom].map(async ([roomId, list]) => {
+        const info = await this.deps.rooms.info(roomId);
+        list.sort((a, b) => (a.depth ?? 0) - (b.depth ?? 0));
+        for (const pdu of list) {
+          let id: string;
+          try {
+            id = info ? computeEventId(pdu, info.roomVersion) : `${roomId}/${pdu.depth}`;
+          } catch {
+            continue;
+          }
+          if (!info) {
+            results[id] = { error: "Unknown room" };
+            continue;
+          }
+          try {
+            await this.deps.pipeline.inRoom(roomId, () =>
+              this.#processPdu(origin, roomId, info.roomVersion, pdu, 0),
+            );
+            results[id] = {};
+          } catch (e) {
+            const message = e instanceof Error ? e.message : String(e);
+            this.deps.logger.info({ origin, roomId, eventId: id, err: message }, "refused a PDU");
+            results[id] = { error: message };
+          }
+        }
+      }),
+    );
+    for (const edu of edus) await this.#edu(origin, edu);
+    return results;
+  }
+
+  async #edu(origin: string, edu: unknown): Promise<void> {
+    const e = edu as { edu_type?: unknown; content?: unknown };
+    if (typeof e?.content !== "object" || e.content === null) return;
+    const content = e.content as Record<string, unknown>;
+    try {
+      if (e.edu_type === "m.typing") await this.deps.edus?.typing(origin, content);
+      else if (e.edu_type === "m.receipt") await this.deps.edus?.receipt(origin, content);
+    } catch (err) {
+      this.deps.logger.debug({ origin, eduType: e.edu_type, err: (err as Error).message }, "ignored an EDU");
+    }
+  }
+
+  /**
+   * Checks format, signatures and content hash of a remote event (steps 1–3). Returns the event to
+   * use (redacted when the hash did not match); throws DroppedError when it must be dropped.
+   */
+  async verify(pdu: Pdu, roomVersion: string): Promise<Pdu> {
+    try {
+      checkPduFormat(pdu, roomVersion);
+    } catch (e) {
+      throw new DroppedError(`invalid event: ${(e as Error).message}`);
+    }
+    await this.deps.keys.prefetchForEvents([pdu], roomVersion);
+    const failures = checkEventSignatures(pdu, roomVersion, this.deps.keys.lookupSync);
+    if (failures.length > 0) {
+      const f = failures[0]!;
+      throw new DroppedError(`bad signature: ${f.serverName} (${f.reason})`);
+    }
+    if (!verifyContentHash(pdu, roomVersion)) return redactEvent(pdu, roomVersion);
+    return pdu;
+  }
+
+  /** Runs one remote event through the checks and into the pipeline (inside the room's queue). */
+  async #processPdu(
+    origin: string,
+    roomId: string,
+    roomVersion: string,
+    raw: Pdu,
+    depth: number,
+  ): Promise<void> {
+    const { pipeline, events } = this.deps;
+    const pdu = await this.verify(raw, roomVersion);
+    const eventId = computeEventId(pdu, roomVersion);
+    const existing = await events.get(eventId);
+    if (existing && !existing.outlier) return;
+
+    await this.#ensureAuthEvents(origin, roomId, roomVersion, pdu, eventId);
+
+    const missingPrevs = await this.#missing(prevEventIds(pdu), true);
+    let stateBefore: ReadonlyMap<string, string> | undefined;
+    if (missingPrevs.length > 0 && depth === 0) {
+      await this.#fetchMissingEvents(origin, roomId, roomVersion, pdu, eventId);
+    }
+    if ((await this.#missing(prevEventIds(pdu), true)).length > 0) {
+      stateBefore = await this.#stateAt(origin, roomId, roomVersion, eventId);
+    }
+    const result = await pipeline.persistRemote(roomId, roomVersion, pdu, stateBefore ? { stateBefore } : {});
+    if (result.outcome === "rejected")
+      this.deps.logger.info({ eventId, reason: result.reason }, "rejected a PDU");
+  }
+
+  /** The IDs among `ids` that are not stored (or only as outliers, when `timeline`). */
+  async #missing(ids: readonly string[], timeline: boolean): Promise<string[]> {
+    const evs = await this.deps.events.getMany(ids);
+    return ids.filter((_, i) => !evs[i] || (timeline && evs[i]!.outlier));
+  }
+
+  /** Fetches and stores (as outliers) the auth chain of an event whose auth events we lack. */
+  async #ensureAuthEvents(origin: string, roomId: string, roomVersion: string, pdu: Pdu, eventId: string) {
+    if ((await this.#missing(authEventIds(pdu), false)).length === 0) return;
+    const res = (await this.deps.client.request(
+      origin,
+      "GET",
+      `/_matrix/federation/v1/event_auth/${encodeURIComponent(roomId)}/${encodeURIComponent(eventId)}`,
+    )) as { json?: { auth_chain?: unknown } };
+    const chain = Array.isArray(res.json?.auth_chain) ? (res.json.auth_chain as Pdu[]) : [];
+    await this.#persistOutliers(roomId, roomVersion, chain);
+  }
+
+  /** Verifies events and stores them as outliers, auth events before the events they authorise. */
+  async #persistOutliers(roomId: string, roomVersion: string, pdus: readonly Pdu[]): Promise<void> {
+    const verified: Pdu[] = [];
+    for (const p of pdus) {
+      try {
+        verified.push(await this.verify(p, roomVersion));
+      } catch (e) {
+        this.deps.logger.info({ roomId, err: (e as Error).message }, "dropped an auth/state event");
+      }
+    }
+    const ordered = orderByAuth(verified, roomVersion);
+    await this.deps.pipeline.persistOutliers(roomId, roomVersion, ordered);
+  }
+
+  /** `/get_missing_events` for the gap before `pdu`, then processes what came back, oldest first. */
+  async #fetchMissingEvents(origin: string, roomId: string, roomVersion: string, pdu: Pdu, eventId: string) {
+    const extremities = [...(await this.deps.rooms.extremities(roomId)).keys()];
+    let fetched: Pdu[] = [];
+    try {
+      const res = (await this.deps.client.request(
+        origin,
+        "POST",
+        `/_matrix/federation/v1/get_missing_events/${encodeURIComponent(roomId)}`,
+        {
+          body: {
+            earliest_events: extremities,
+            latest_events: [eventId],
+            limit: MISSING_EVENTS_LIMIT,
+            min_depth: Math.max(0, (pdu.depth ?? 0) - MISSING_EVENTS_LIMIT * 5),
+          },
+        },
+      )) as { json?: { events?: unknown } };
+      fetched = Array.isArray(res.json?.events) ? (res.json.events as Pdu[]) : [];
+    } catch (e) {
+      this.deps.logger.info({ origin, roomId, err: (e as Error).message }, "get_missing_events failed");
+      return;
+    }
+    fetched.sort((a, b) => (a.depth ?? 0) - (b.depth ?? 0));
+    for (const ev of fetched) {
+      try {
+        await this.#processPdu(origin, roomId, roomVersion, ev, 1);
+      } catch (e) {
+        this.deps.logger.info({ origin, roomId, err: (e as Error).message }, "a missing event was refused");
+      }
+    }
+  }
+
+  /** The state before an event, from `/state_ids` (fetching the events we lack). */
+  async #stateAt(
+    origin: string,
+    roomId: string,
+    roomVersion: string,
+    eventId: string,
+  ): Promise<Map<string, string>> {
+    const res = (await this.deps.client.request(
+      origin,
+      "GET",
+      `/_matrix/federation/v1/state_ids/${encodeURIComponent(roomId)}`,
+      {
+        query: { event_id: eventId },
+      },
+    )) as { json?: { pdu_ids?: unknown; auth_chain_ids?: unknown } };
+    const pduIds = Array.isArray(res.json?.pdu_ids) ? (res.json.pdu_ids as string[]) : [];
+    const authIds = Array.isArray(res.json?.auth_chain_ids) ? (res.json.auth_chain_ids as string[]) : [];
+    const wanted = await this.#missing([...new Set([...authIds, ...pduIds])], false);
+    const fetched: Pdu[] = [];
+    for (const id of wanted) {
+      try {
+        const r = (await this.deps.client.request(
+          origin,
+          "GET",
+          `/_matrix/federation/v1/event/${encodeURIComponent(id)}`,
+        )) as {
+          json?: { pdus?: unknown };
+        };
+        const p = Array.isArray(r.json?.pdus) ? (r.json.pdus[0] as Pdu | undefined) : undefined;
+        if (p && computeEventId(p, roomVersion) === id) fetched.push(p);
+      } catch (e) {
+        this.deps.logger.info({ origin, id, err: (e as Error).message }, "could not fetch a state event");
+      }
+    }
+    await this.#persistOutliers(roomId, roomVersion, fetched);
+    const state = new Map<string, string>();
+    for (const ev of await this.deps.events.getMany(pduIds)) {
+      if (ev && typeof ev.pdu.state_key === "string" && !ev.rejected)
+        state.set(stateMapKey(ev.pdu.type, ev.pdu.state_key), ev.eventId);
+    }
+    return state;
+  }
+}
+
+/**
+ * Orders events so that each comes after the events of its `auth_events` that are in the list
+ * (depth first, which auth order respects; ties broken by the auth edges).
+ */
+export function orderByAuth(pdus: readonly Pdu[], roomVersion: string): Pdu[] {
+  const byId = new Map(pdus.map((p) => [computeEventId(p, roomVersion), p]));
+  const done = new Set<string>();
+  const out: Pdu[] = [];
+  const visit = (id: string, p: Pdu, path: Set<string>) => {
+    if (done.has(id) || path.has(id)) return;
+    path.add(id);
+    for (const a of authEventIds(p)) {
+      const dep = byId.get(a);
+      if (dep) visit(a, dep, path);
+    }
+    done.add(id);
+    out.push(p);
+  };
+  for (const [id, p] of [...byId].sort((a, b) => (a[1].depth ?? 0) - (b[1].depth ?? 0)))
+    visit(id, p, new Set());
+  return out;
+}

@@ -1,0 +1,537 @@
+/**
+ * Membership across servers (Server-Server API, "Joining Rooms", "Inviting to a room", "Leaving Rooms
+ * (Rejecting Invites)"): both sides of `make_join`/`send_join` (v2), `invite` (v2) and
+ * `make_leave`/`send_leave` (v2).
+ */
+import { randomBytes } from "node:crypto";
+import {
+  authEventIds,
+  computeEventId,
+  type FederationClient,
+  isKnownRoomVersion,
+  MatrixError,
+  type Pdu,
+  ROOM_VERSIONS,
+  roomVersionRules,
+  type SigningKey,
+  signEvent,
+  stateMapKey,
+} from "@hearth/federation";
+import type { Logger } from "pino";
+import type { EventStore, StoredEvent } from "../../../storage/events.js";
+import type { RoomStore } from "../../../storage/rooms.js";
+import type { StateGroupStore } from "../../../storage/state.js";
+import type { EventPipeline } from "../../events/pipeline.js";
+import { type InboundService, orderByAuth } from "../inbound/inbound-service.js";
+
+/** What the membership service needs. */
+export interface FederatedMembershipDeps {
+  readonly serverName: string;
+  readonly signingKey: SigningKey;
+  readonly pipeline: EventPipeline;
+  readonly events: EventStore;
+  readonly rooms: RoomStore;
+  readonly stateGroups: StateGroupStore;
+  readonly client: FederationClient;
+  readonly inbound: InboundService;
+  readonly logger: Logger;
+  /** Whether a local user exists (an invite for an unknown user is refused). */
+  readonly userExists: (userId: string) => Promise<boolean>;
+  /** Sends events we accepted on behalf of a joining server to the room's other servers. */
+  readonly relay?: (roomId: string, events: readonly StoredEvent[], except: string) => void;
+}
+
+const ALL_VERSIONS = [...ROOM_VERSIONS.keys()];
+
+function domainOf(id: string): string {
+  return id.slice(id.indexOf(":") + 1);
+}
+
+/** The event as sent over federation: the stored JSON (v3+ events do not carry `event_id`). */
+export function federationFormat(ev: StoredEvent): Record<string, unknown> {
+  const pdu = JSON.parse(ev.json) as Record<string, unknown>;
+  delete pdu.unsigned;
+  return pdu;
+}
+
+/** Joins, invites and leaves across servers. */
+export class FederatedMembership {
+  constructor(private readonly deps: FederatedMembershipDeps) {}
+
+  // -------------------------------------------------------------------------------------------
+  // Outbound: our users joining and leaving rooms held by other servers.
+  // -------------------------------------------------------------------------------------------
+
+  /**
+   * Joins `userId` to a room through one of `servers`: `make_join`, sign, `send_join`; the returned
+   * state and auth chain are verified (format, signatures, hashes, auth rules) before the room counts
+   * as joined. Tries the servers in order until one succeeds.
+   */
+  async join(
+    userId: string,
+    roomId: string,
+    servers: readonly string[],
+    content: Record<string, unknown>,
+  ): Promise<void> {
+    const candidates = [...new Set(servers)].filter((s) => s !== this.deps.serverName);
+    if (candidates.length === 0) throw new MatrixError("M_NOT_FOUND", "No server to join the room through");
+    let lastError: unknown;
+    for (const server of candidates) {
+      try {
+        await this.#joinVia(server, userId, roomId, content);
+        return;
+      } catch (e) {
+        lastError = e;
+        this.deps.logger.info({ server, roomId, err: (e as Error).message }, "join through a server failed");
+      }
+    }
+    if (lastError instanceof MatrixError) throw lastError;
+    throw new MatrixError(
+      "M_UNKNOWN",
+      `Could not join the room: ${(lastError as Error)?.message ?? "no server answered"}`,
+      {},
+      502,
+    );
+  }
+
+  async #joinVia(
+    server: string,
+    userId: string,
+    roomId: string,
+    content: Record<string, unknown>,
+  ): Promise<void> {
+    const { client, serverName, signingKey, pipeline, inbound } = this.deps;
+    const made = (
+      await client.request(
+        server,
+        "GET",
+        `/_matrix/federation/v1/make_join/${encodeURIComponent(roomId)}/${encodeURIComponent(userId)}`,
+        { query: { ver: ALL_VERSIONS } },
+      )
+    ).json as { event?: Record<string, unknown>; room_version?: unknown };
+    const roomVersion = typeof made.room_version === "string" ? made.room_version : "1";
+    if (!isKnownRoomVersion(roomVersion))
+      throw new MatrixError("M_UNSUPPORTED_ROOM_VERSION", "Unsupported room version");
+    const template = made.event;
+    if (
+      !template ||
+      template.type !== "m.room.member" ||
+      template.state_key !== userId ||
+      template.sender !== userId
+    ) {
+      throw new MatrixError("M_BAD_JSON", "make_join returned an unusable event");
+    }
+    const rules = roomVersionRules(roomVersion);
+    const event: Record<string, unknown> = {
+      ...template,
+      room_id: roomId,
+      content: { ...((template.content as Record<string, unknown>) ?? {}), ...content, membership: "join" },
+    };
+    delete event.hashes;
+    delete event.signatures;
+    delete event.unsigned;
+    if (rules.eventIdFormat === "server-assigned")
+      event.event_id = `$${randomBytes(18).toString("base64url")}:${serverName}`;
+    else delete event.event_id;
+    const signed = signEvent(event, serverName, signingKey, roomVersion) as unknown as Pdu;
+    const eventId = computeEventId(signed, roomVersion);
+    const res = (
+      await client.request(
+        server,
+        "PUT",
+        `/_matrix/federation/v2/send_join/${encodeURIComponent(roomId)}/${encodeURIComponent(eventId)}`,
+        { body: signed },
+      )
+    ).json as { state?: unknown; auth_chain?: unknown; event?: unknown };
+    const state = Array.isArray(res.state) ? (res.state as Pdu[]) : [];
+    const authChain = Array.isArray(res.auth_chain) ? (res.auth_chain as Pdu[]) : [];
+    // A restricted join comes back signed by the authorising server too.
+    const joinEvent = (res.event && typeof res.event === "object" ? res.event : signed) as Pdu;
+    if (computeEventId(joinEvent, roomVersion) !== eventId)
+      throw new MatrixError("M_BAD_JSON", "send_join changed our event");
+
+    await pipeline.inRoom(roomId, async () => {
+      const verified: Pdu[] = [];
+      for (const p of [...authChain, ...state]) {
+        try {
+          verified.push(await inbound.verify(p, roomVersion));
+        } catch (e) {
+          this.deps.logger.info({ server, roomId, err: (e as Error).message }, "send_join: dropped an event");
+        }
+      }
+      await pipeline.persistOutliers(roomId, roomVersion, orderByAuth(verified, roomVersion));
+      const stateIds = state.map((p) => {
+        try {
+          return computeEventId(p, roomVersion);
+        } catch {
+          return undefined;
+        }
+      });
+      const stateBefore = new Map<string, string>();
+      for (const ev of await this.deps.events.getMany(stateIds.filter((x): x is string => !!x))) {
+        if (ev && !ev.rejected && typeof ev.pdu.state_key === "string") {
+          stateBefore.set(stateMapKey(ev.pdu.type, ev.pdu.state_key), ev.eventId);
+        }
+      }
+      if (!stateBefore.has(stateMapKey("m.room.create", ""))) {
+        throw new MatrixError("M_BAD_JSON", "send_join's state has no valid create event");
+      }
+      const result = await pipeline.persistRemote(
+        roomId,
+        roomVersion,
+        await inbound.verify(joinEvent, roomVersion),
+        {
+          stateBefore,
+        },
+      );
+      if (result.outcome === "rejected") {
+        throw new MatrixError("M_FORBIDDEN", `The join does not pass the room's rules: ${result.reason}`);
+      }
+    });
+  }
+
+  /** Rejects an invite to a room we hold no state for: `make_leave`/`send_leave` via the inviting server. */
+  async rejectInvite(
+    userId: string,
+    roomId: string,
+    servers: readonly string[],
+    reason?: string,
+  ): Promise<void> {
+    const { client, serverName, signingKey, pipeline } = this.deps;
+    let lastError: unknown;
+    for (const server of [...new Set(servers)].filter((s) => s !== serverName)) {
+      try {
+        const made = (
+          await client.request(
+            server,
+            "GET",
+            `/_matrix/federation/v1/make_leave/${encodeURIComponent(roomId)}/${encodeURIComponent(userId)}`,
+          )
+        ).json as { event?: Record<string, unknown>; room_version?: unknown };
+        const roomVersion = typeof made.room_version === "string" ? made.room_version : "1";
+        if (!isKnownRoomVersion(roomVersion) || !made.event)
+          throw new MatrixError("M_BAD_JSON", "Bad make_leave answer");
+        const rules = roomVersionRules(roomVersion);
+        const event: Record<string, unknown> = {
+          ...made.event,
+          content: { membership: "leave", ...(reason !== undefined ? { reason } : {}) },
+        };
+        delete event.hashes;
+        delete event.signatures;
+        if (rules.eventIdFormat === "server-assigned")
+          event.event_id = `$${randomBytes(18).toString("base64url")}:${serverName}`;
+        const signed = signEvent(event, serverName, signingKey, roomVersion) as unknown as Pdu;
+        const eventId = computeEventId(signed, roomVersion);
+        await client.request(
+          server,
+          "PUT",
+          `/_matrix/federation/v2/send_leave/${encodeURIComponent(roomId)}/${encodeURIComponent(eventId)}`,
+          { body: signed },
+        );
+        await pipeline.persistOutOfBand(roomId, roomVersion, signed);
+        return;
+      } catch (e) {
+        lastError = e;
+      }
+    }
+    throw lastError instanceof MatrixError
+      ? lastError
+      : new MatrixError(
+          "M_UNKNOWN",
+          `Could not reject the invite: ${(lastError as Error)?.message}`,
+          {},
+          502,
+        );
+  }
+
+  /**
+   * Invites a user of another server to a room we are in: builds and signs the invite, has the
+   * invitee's server co-sign it (`PUT /v2/invite`), then persists and sends it like any event.
+   */
+  async inviteRemote(
+    sender: string,
+    roomId: string,
+    target: string,
+    content: Record<string, unknown>,
+  ): Promise<string> {
+    const { pipeline, client, serverName, signingKey } = this.deps;
+    const info = await this.deps.rooms.info(roomId);
+    if (!info) throw new MatrixError("M_NOT_FOUND", "Unknown room");
+    const { event, roomVersion } = await pipeline.template(roomId, {
+      type: "m.room.member",
+      sender,
+      state_key: target,
+      content: { ...content, membership: "invite" },
+    });
+    if (roomVersionRules(roomVersion).eventIdFormat === "server-assigned") {
+      event.event_id = `$${randomBytes(18).toString("base64url")}:${serverName}`;
+    }
+    const signed = signEvent(event, serverName, signingKey, roomVersion) as unknown as Pdu;
+    const refusal = await pipeline.authAgainstCurrent(roomId, signed, roomVersion);
+    if (refusal) throw new MatrixError("M_FORBIDDEN", `Not allowed: ${refusal}`);
+    const eventId = computeEventId(signed, roomVersion);
+    const res = (
+      await client.request(
+        domainOf(target),
+        "PUT",
+        `/_matrix/federation/v2/invite/${encodeURIComponent(roomId)}/${encodeURIComponent(eventId)}`,
+        {
+          body: {
+            event: signed,
+            room_version: roomVersion,
+            invite_room_state: await this.strippedState(roomId),
+          },
+        },
+      )
+    ).json as { event?: unknown };
+    const cosigned = res.event as Pdu | undefined;
+    if (!cosigned || computeEventId(cosigned, roomVersion) !== eventId) {
+      throw new MatrixError("M_UNKNOWN", "The invitee's server returned a different event", {}, 502);
+    }
+    const verified = await this.deps.inbound.verify(cosigned, roomVersion);
+    const result = await pipeline.inRoom(roomId, () => pipeline.persistRemote(roomId, roomVersion, verified));
+    if (result.outcome !== "accepted" && result.outcome !== "duplicate") {
+      throw new MatrixError("M_FORBIDDEN", `The invite was not accepted: ${result.reason ?? result.outcome}`);
+    }
+    return eventId;
+  }
+
+  /** The stripped state an invitee sees ("Stripped state"). */
+  async strippedState(roomId: string): Promise<Array<Record<string, unknown>>> {
+    const current = await this.deps.rooms.currentState(roomId);
+    const types = [
+      "m.room.create",
+      "m.room.join_rules",
+      "m.room.name",
+      "m.room.avatar",
+      "m.room.canonical_alias",
+      "m.room.encryption",
+      "m.room.topic",
+    ];
+    const ids = types.map((t) => current.get(stateMapKey(t, ""))).filter((x): x is string => !!x);
+    return (await this.deps.events.getMany(ids))
+      .filter((e): e is StoredEvent => !!e)
+      .map((e) => ({
+        type: e.pdu.type,
+        state_key: e.pdu.state_key ?? "",
+        content: e.pdu.content,
+        sender: e.pdu.sender,
+      }));
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Inbound: other servers' users joining and leaving our rooms, and invites to our users.
+  // -------------------------------------------------------------------------------------------
+
+  async #requireRoomVersion(roomId: string, versions: readonly string[] | undefined): Promise<string> {
+    const info = await this.deps.rooms.info(roomId);
+    if (!info) throw new MatrixError("M_NOT_FOUND", "Unknown room");
+    const supported = versions && versions.length > 0 ? versions : ["1"];
+    if (!supported.includes(info.roomVersion)) {
+      throw new MatrixError(
+        "M_INCOMPATIBLE_ROOM_VERSION",
+        "Your server does not support this room's version",
+        {
+          room_version: info.roomVersion,
+        },
+      );
+    }
+    return info.roomVersion;
+  }
+
+  /** `GET /make_join/{roomId}/{userId}`: a join template, refused early when the rules forbid it. */
+  async makeJoin(origin: string, roomId: string, userId: string, versions: readonly string[]) {
+    if (domainOf(userId) !== origin)
+      throw new MatrixError("M_FORBIDDEN", "The user is not on the requesting server");
+    const roomVersion = await this.#requireRoomVersion(roomId, versions);
+    const { event } = await this.deps.pipeline.template(roomId, {
+      type: "m.room.member",
+      sender: userId,
+      state_key: userId,
+      content: { membership: "join" },
+    });
+    const probe = signEvent(event, this.deps.serverName, this.deps.signingKey, roomVersion) as unknown as Pdu;
+    const refusal = await this.deps.pipeline.authAgainstCurrent(roomId, probe, roomVersion);
+    if (refusal) throw new MatrixError("M_FORBIDDEN", `You are not allowed to join this room (${refusal})`);
+    return { event, room_version: roomVersion };
+  }
+
+  /** `GET /make_leave/{roomId}/{userId}`. */
+  async makeLeave(origin: string, roomId: string, userId: string) {
+    if (domainOf(userId) !== origin)
+      throw new MatrixError("M_FORBIDDEN", "The user is not on the requesting server");
+    const { event, roomVersion } = await this.deps.pipeline.template(roomId, {
+      type: "m.room.member",
+      sender: userId,
+      state_key: userId,
+      content: { membership: "leave" },
+    });
+    return { event, room_version: roomVersion };
+  }
+
+  /** Checks a membership event sent to us by `origin` for its own user, and persists it. */
+  async #acceptMembership(
+    origin: string,
+    roomId: string,
+    eventId: string,
+    body: Record<string, unknown>,
+    membership: string,
+  ) {
+    const info = await this.deps.rooms.info(roomId);
+    if (!info) throw new MatrixError("M_NOT_FOUND", "Unknown room");
+    const pdu = body as unknown as Pdu;
+    const content = (pdu.content ?? {}) as Record<string, unknown>;
+    if (
+      pdu.type !== "m.room.member" ||
+      content.membership !== membership ||
+      typeof pdu.sender !== "string" ||
+      pdu.state_key !== pdu.sender ||
+      domainOf(pdu.sender) !== origin ||
+      pdu.room_id !== roomId
+    ) {
+      throw new MatrixError("M_BAD_JSON", `Not a ${membership} of a user of ${origin} in this room`);
+    }
+    let id: string;
+    try {
+      id = computeEventId(pdu, info.roomVersion);
+    } catch {
+      throw new MatrixError("M_BAD_JSON", "Invalid event");
+    }
+    if (id !== eventId) throw new MatrixError("M_BAD_JSON", "The event ID does not match the event");
+    let verified: Pdu;
+    try {
+      verified = await this.deps.inbound.verify(pdu, info.roomVersion);
+    } catch (e) {
+      throw new MatrixError("M_FORBIDDEN", (e as Error).message);
+    }
+    // Restricted joins: the server of `join_authorised_via_users_server` (us) signs too.
+    if (membership === "join" && typeof content.join_authorised_via_users_server === "string") {
+      if (domainOf(content.join_authorised_via_users_server) === this.deps.serverName) {
+        verified = signEvent(
+          verified,
+          this.deps.serverName,
+          this.deps.signingKey,
+          info.roomVersion,
+        ) as unknown as Pdu;
+      }
+    }
+    const result = await this.deps.pipeline.inRoom(roomId, () =>
+      this.deps.pipeline.persistRemote(roomId, info.roomVersion, verified),
+    );
+    if (result.outcome === "rejected" || result.outcome === "soft-failed") {
+      throw new MatrixError("M_FORBIDDEN", `Not allowed: ${result.reason ?? result.outcome}`);
+    }
+    const stored = (await this.deps.events.get(eventId))!;
+    if (result.outcome === "accepted") this.deps.relay?.(roomId, [stored], origin);
+    return { stored, roomVersion: info.roomVersion };
+  }
+
+  /** `PUT /v2/send_join/{roomId}/{eventId}`: the state before the join and its auth chain. */
+  async sendJoin(origin: string, roomId: string, eventId: string, body: Record<string, unknown>) {
+    const { stored } = await this.#acceptMembership(origin, roomId, eventId, body, "join");
+    const stateIds =
+      stored.stateGroupBefore >= 0
+        ? [...(await this.deps.stateGroups.state(stored.stateGroupBefore)).values()]
+        : [];
+    const state = (await this.deps.events.getMany(stateIds)).filter((e): e is StoredEvent => !!e);
+    const chain = await this.#authChain([...state, stored]);
+    const servers = new Set<string>([this.deps.serverName]);
+    for (const [userId, m] of await this.deps.rooms.membersOfRoom(roomId)) {
+      if (m.membership === "join") servers.add(domainOf(userId));
+    }
+    return {
+      origin: this.deps.serverName,
+      state: state.map(federationFormat),
+      auth_chain: chain.map(federationFormat),
+      event: federationFormat(stored),
+      members_omitted: false,
+      servers_in_room: [...servers],
+    };
+  }
+
+  /** `PUT /v2/send_leave/{roomId}/{eventId}`. */
+  async sendLeave(origin: string, roomId: string, eventId: string, body: Record<string, unknown>) {
+    await this.#acceptMembership(origin, roomId, eventId, body, "leave");
+    return {};
+  }
+
+  /** The auth chain of some events (their auth events, recursively), without the events themselves. */
+  async #authChain(events: readonly StoredEvent[]): Promise<StoredEvent[]> {
+    const seen = new Set(events.map((e) => e.eventId));
+    const out: StoredEvent[] = [];
+    let frontier = events.flatMap((e) => authEventIds(e.pdu));
+    while (frontier.length > 0) {
+      const next: string[] = [];
+      for (const ev of await this.deps.events.getMany(frontier.filter((id) => !seen.has(id)))) {
+        if (!ev || seen.has(ev.eventId)) continue;
+        seen.add(ev.eventId);
+        out.push(ev);
+        next.push(...authEventIds(ev.pdu));
+      }
+      frontier = next;
+    }
+    return out;
+  }
+
+  /**
+   * `PUT /v2/invite/{roomId}/{eventId}`: an invite for one of our users. Checked, co-signed and kept,
+   * with the stripped room state, so the user sees it in `/sync`.
+   */
+  async receiveInvite(origin: string, roomId: string, eventId: string, body: Record<string, unknown>) {
+    const roomVersion = body.room_version;
+    if (typeof roomVersion !== "string" || !isKnownRoomVersion(roomVersion)) {
+      throw new MatrixError("M_INCOMPATIBLE_ROOM_VERSION", "Unsupported room version", {
+        room_version: roomVersion ?? null,
+      });
+    }
+    const pdu = body.event as Pdu | undefined;
+    if (!pdu || typeof pdu !== "object") throw new MatrixError("M_BAD_JSON", "Missing event");
+    const content = (pdu.content ?? {}) as Record<string, unknown>;
+    const target = pdu.state_key;
+    if (
+      pdu.type !== "m.room.member" ||
+      content.membership !== "invite" ||
+      typeof target !== "string" ||
+      domainOf(target) !== this.deps.serverName ||
+      typeof pdu.sender !== "string" ||
+      domainOf(pdu.sender) !== origin ||
+      pdu.room_id !== roomId
+    ) {
+      throw new MatrixError(
+        "M_BAD_JSON",
+        "Not an invite for a user of this server from a user of the sender",
+      );
+    }
+    if (!(await this.deps.userExists(target))) throw new MatrixError("M_NOT_FOUND", "Unknown user");
+    if (computeEventId(pdu, roomVersion) !== eventId)
+      throw new MatrixError("M_BAD_JSON", "The event ID does not match");
+    let verified: Pdu;
+    try {
+      verified = await this.deps.inbound.verify(pdu, roomVersion);
+    } catch (e) {
+      throw new MatrixError("M_FORBIDDEN", (e as Error).message);
+    }
+    const signed = signEvent(
+      verified,
+      this.deps.serverName,
+      this.deps.signingKey,
+      roomVersion,
+    ) as unknown as Pdu;
+    const strippedState = Array.isArray(body.invite_room_state) ? body.invite_room_state : [];
+    const known = await this.deps.rooms.info(roomId);
+    if (!known) {
+      await this.deps.pipeline.persistOutOfBand(roomId, roomVersion, {
+        ...signed,
+        unsigned: { invite_room_state: strippedState },
+      } as Pdu);
+    }
+    // In a room we hold, the invite reaches us through /send like any event.
+    const { unsigned: _u, event_id: _id, ...out } = signed as Pdu & { unsigned?: unknown };
+    return {
+      event:
+        roomVersionRules(roomVersion).eventIdFormat === "server-assigned"
+          ? { ...out, event_id: eventId }
+          : out,
+    };
+  }
+}
