@@ -190,6 +190,26 @@ export class FederatedMembership {
     });
   }
 
+  /** Resolves an alias of another server through its directory (`GET /query/directory`). */
+  async queryAlias(alias: string): Promise<{ roomId: string; servers: string[] }> {
+    const server = domainOf(alias);
+    let res: { room_id?: unknown; servers?: unknown };
+    try {
+      res = (
+        await this.deps.client.request(server, "GET", "/_matrix/federation/v1/query/directory", {
+          query: { room_alias: alias },
+        })
+      ).json as { room_id?: unknown; servers?: unknown };
+    } catch (e) {
+      const status = (e as { status?: number }).status;
+      if (status === 404) throw new MatrixError("M_NOT_FOUND", `Room alias ${alias} not found`);
+      throw new MatrixError("M_UNKNOWN", `Could not resolve ${alias} on ${server}: ${(e as Error).message}`, {}, 502);
+    }
+    if (typeof res.room_id !== "string") throw new MatrixError("M_NOT_FOUND", `Room alias ${alias} not found`);
+    const servers = Array.isArray(res.servers) ? res.servers.filter((x): x is string => typeof x === "string") : [];
+    return { roomId: res.room_id, servers: [server, ...servers.filter((x) => x !== server)] };
+  }
+
   /** Rejects an invite to a room we hold no state for: `make_leave`/`send_leave` via the inviting server. */
   async rejectInvite(
     userId: string,
