@@ -5,6 +5,8 @@
  */
 
 import { MatrixError } from "@hearth/federation";
+import { type FederationModule, federationModule } from "./federation/module.js";
+import type { FederationRoute } from "./federation/route.js";
 import type { TokenAuthenticator } from "./http/app.js";
 import type { Route } from "./http/route.js";
 import { directoryRoutes } from "./routes/client/directory/index.js";
@@ -12,12 +14,21 @@ import { ephemeralRoutes } from "./routes/client/ephemeral/index.js";
 import { metaRoutes } from "./routes/client/meta/index.js";
 import { pushRuleRoutes } from "./routes/client/push-rules/index.js";
 import { roomRoutes } from "./routes/client/rooms/index.js";
+import { membershipRoutes } from "./routes/federation/membership-routes.js";
 import type { ModuleContext } from "./server.js";
 import { accountsModule } from "./services/accounts/module.js";
 import { ReceiptService } from "./services/ephemeral/receipts.js";
 import { TypingService } from "./services/ephemeral/typing.js";
 import { ClientEventFormatter } from "./services/events/client-format.js";
 import { EventPipeline } from "./services/events/pipeline.js";
+import { InboundService } from "./services/federation/inbound/inbound-service.js";
+import { FederatedMembership } from "./services/federation/membership/membership-service.js";
+import {
+  createFederationSender,
+  type FederationSender,
+  receiptEdu,
+  typingEdu,
+} from "./services/federation/sender/index.js";
 import { Notifier } from "./services/notifier.js";
 import { PushRulesService } from "./services/push/push-rules-service.js";
 import { DirectoryService } from "./services/rooms/directory-service.js";
@@ -44,7 +55,9 @@ export interface BuiltModules {
     readonly roomStore: RoomStore;
     readonly stateGroups: StateGroupStore;
   };
-  /** Stops background work (long-polls, timers) before the database closes. */
+  /** Starts background work: the federation listener and sender (when federation is configured). */
+  start(): Promise<{ federationPort?: number }>;
+  /** Stops background work (long-polls, timers, federation) before the database closes. */
   stop(): Promise<void>;
 }
 
@@ -56,6 +69,9 @@ export async function buildModules(ctx: ModuleContext): Promise<BuiltModules> {
   const roomStore = new RoomStore(db);
   const directory = new DirectoryStore(db);
   const notifier = new Notifier();
+  const isLocal = (userId: string) => userId.endsWith(`:${config.serverName}`);
+  // The federation sender, when federation is configured (assigned below, before any request).
+  let sender: FederationSender | undefined;
   const pipeline = await EventPipeline.open({
     serverName: config.serverName,
     signingKey,
@@ -66,6 +82,7 @@ export async function buildModules(ctx: ModuleContext): Promise<BuiltModules> {
     notifier,
     logger,
     now,
+    onPersisted: (roomId, persisted) => void sender?.enqueueRoomEvents(roomId, persisted),
   });
   const formatter = new ClientEventFormatter(events, roomStore, stateGroups, now);
 
@@ -76,17 +93,6 @@ export async function buildModules(ctx: ModuleContext): Promise<BuiltModules> {
     leaveAllRooms: (userId) => rooms!.leaveAll(userId),
     profileChanged: (userId, profile) => rooms!.profileChanged(userId, profile),
   });
-  rooms = new RoomService({
-    serverName: config.serverName,
-    defaultRoomVersion: config.defaultRoomVersion,
-    db,
-    pipeline,
-    events,
-    rooms: roomStore,
-    directory,
-    profiles: accounts.accounts,
-  });
-
   const directoryService = new DirectoryService({
     serverName: config.serverName,
     db,
@@ -101,7 +107,10 @@ export async function buildModules(ctx: ModuleContext): Promise<BuiltModules> {
   const pushRules = new PushRulesService(db, new PushRuleStore(db), (userId, ruleset) =>
     accountData!.set(userId, undefined, "m.push_rules", ruleset),
   );
-  const typing = new TypingService(roomStore, notifier, now);
+  // Our users' typing and public receipts go to the room's other servers as EDUs.
+  const typing = new TypingService(roomStore, notifier, now, (roomId, userId, isTyping) => {
+    if (isLocal(userId)) void sender?.enqueueRoomEdu(roomId, typingEdu(roomId, userId, isTyping));
+  });
   const receipts = new ReceiptService({
     db,
     store: new ReceiptStore(db),
@@ -109,8 +118,97 @@ export async function buildModules(ctx: ModuleContext): Promise<BuiltModules> {
     rooms: roomStore,
     notifier,
     now,
+    onReceipt: (r) => {
+      if (!isLocal(r.userId) || r.type !== "m.read") return;
+      const data = r.threadId ? { ts: r.ts, thread_id: r.threadId } : { ts: r.ts };
+      void sender?.enqueueRoomEdu(r.roomId, receiptEdu(r.roomId, r.userId, r.eventId, data));
+    },
   });
   await receipts.start();
+
+  // Federation (Server-Server API), when a listener is configured.
+  let federation: FederationModule | undefined;
+  let membership: FederatedMembership | undefined;
+  const inboundRoutes: FederationRoute[] = [];
+  if (config.federation.bind) {
+    federation = await federationModule({
+      ...ctx,
+      events,
+      rooms: roomStore,
+      stateGroups,
+      directory,
+      publicRooms: (o) => directoryService.publicRooms(o),
+      profiles: accounts.accounts,
+      devices: accounts.accounts,
+    });
+    sender = createFederationSender({
+      serverName: config.serverName,
+      db,
+      rooms: roomStore,
+      events,
+      client: federation.client,
+      logger,
+      now,
+    });
+    const inbound = new InboundService({
+      serverName: config.serverName,
+      pipeline,
+      events,
+      rooms: roomStore,
+      keys: federation.keys,
+      client: federation.client,
+      logger,
+      onContact: (origin) => sender?.markReachable(origin),
+      edus: {
+        // EDUs speak only for the sending server's own users.
+        async typing(origin, content) {
+          const { room_id: roomId, user_id: userId, typing: isTyping } = content;
+          if (typeof roomId !== "string" || typeof userId !== "string" || !userId.endsWith(`:${origin}`))
+            return;
+          await typing.setTyping(userId, roomId, isTyping === true);
+        },
+        async receipt(origin, content) {
+          for (const [roomId, byType] of Object.entries(content)) {
+            const read = (byType as Record<string, unknown>)?.["m.read"];
+            if (typeof read !== "object" || read === null) continue;
+            for (const [userId, r] of Object.entries(
+              read as Record<string, { event_ids?: unknown; data?: { thread_id?: unknown } }>,
+            )) {
+              const eventId = Array.isArray(r?.event_ids) ? r.event_ids[0] : undefined;
+              if (!userId.endsWith(`:${origin}`) || typeof eventId !== "string") continue;
+              const thread = typeof r.data?.thread_id === "string" ? r.data.thread_id : undefined;
+              await receipts.send(userId, roomId, "m.read", eventId, thread);
+            }
+          }
+        },
+      },
+    });
+    membership = new FederatedMembership({
+      serverName: config.serverName,
+      signingKey,
+      pipeline,
+      events,
+      rooms: roomStore,
+      stateGroups,
+      client: federation.client,
+      inbound,
+      logger,
+      userExists: (userId) => accounts.accounts.userExists(userId),
+      relay: (roomId, relayed) => void sender?.enqueueRoomEvents(roomId, relayed, { relay: true }),
+    });
+    inboundRoutes.push(...membershipRoutes(inbound, membership));
+  }
+  rooms = new RoomService({
+    serverName: config.serverName,
+    defaultRoomVersion: config.defaultRoomVersion,
+    db,
+    pipeline,
+    events,
+    rooms: roomStore,
+    directory,
+    profiles: accounts.accounts,
+    ...(membership ? { federation: membership } : {}),
+  });
 
   // Events become durable in stream order and the pipeline notifies after each write, so the
   // notifier's position is the highest position up to which every event is readable.
@@ -155,9 +253,16 @@ export async function buildModules(ctx: ModuleContext): Promise<BuiltModules> {
     ],
     authenticator: accounts.authenticator,
     services: { rooms, pipeline, notifier, formatter, events, roomStore, stateGroups },
+    async start() {
+      await sender?.start();
+      const started = await federation?.start(inboundRoutes);
+      return started ? { federationPort: started.port } : {};
+    },
     async stop() {
       notifier.stop();
       typing.stop();
+      await federation?.stop();
+      await sender?.stop();
     },
   };
 }

@@ -32,6 +32,8 @@ export interface RunningServer {
   readonly url: string;
   readonly port: number;
   readonly context: ModuleContext;
+  /** The federation listener's port, when federation is configured. */
+  readonly federationPort: number | undefined;
   /** The services and stores (for tests and tools). */
   readonly services: BuiltModules["services"];
   /** Stops accepting, finishes in-flight requests and writes, closes the database. */
@@ -66,12 +68,14 @@ export async function startServer(config: HearthConfig, logger?: Logger): Promis
     s.once("error", reject);
   });
   const port = (server.address() as AddressInfo).port;
+  const { federationPort } = await built.start();
   const host = config.bind.host.includes(":") ? `[${config.bind.host}]` : config.bind.host;
   context.logger.info({ serverName: config.serverName, port }, "Hearth is listening");
   let closing: Promise<void> | undefined;
   return {
     url: `http://${host}:${port}`,
     port,
+    federationPort,
     context,
     services: built.services,
     close() {

@@ -17,7 +17,8 @@ export async function loadOrCreateSigningKey(dataDir: string): Promise<SigningKe
     if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
   }
   if (text !== undefined) return parseSigningKey(text, path);
-  const version = `a_${randomBytes(3).toString("base64url")}`;
+  // Key versions must match [a-zA-Z0-9_] ("Publishing Keys"): base64url could give "-".
+  const version = `a_${randomBytes(4).toString("hex")}`;
   const key = generateSigningKey(`ed25519:${version}`);
   await mkdir(dataDir, { recursive: true });
   await writeFile(path, formatSigningKey(key), { mode: 0o600, flag: "wx" });

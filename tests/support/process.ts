@@ -27,6 +27,8 @@ export interface HearthProcessOptions {
   readonly dataDir?: string;
   /** How long to wait for "listening" (default 60 s: tsx compiles the sources on first start). */
   readonly readyTimeoutMs?: number;
+  /** The address the client API binds (default 127.0.0.1; multi-node tests use 127.0.0.N). */
+  readonly host?: string;
 }
 
 /** Most stderr kept per process (the tail), for diagnostics. */
@@ -63,6 +65,7 @@ export class HearthProcess {
     readonly dataDir: string,
     private readonly env: Readonly<Record<string, string>>,
     private readonly readyTimeoutMs: number,
+    private readonly host = "127.0.0.1",
   ) {}
 
   /** The client API base URL of the current process, e.g. `http://127.0.0.1:41234`. */
@@ -144,7 +147,7 @@ export class HearthProcess {
     for (const [k, v] of Object.entries(process.env))
       if (v !== undefined && !k.startsWith("HEARTH_")) env[k] = v;
     Object.assign(env, {
-      HEARTH_BIND: `127.0.0.1:${port}`,
+      HEARTH_BIND: `${this.host}:${port}`,
       HEARTH_DATA_DIR: this.dataDir,
       HEARTH_RATE_LIMITS: "off",
       HEARTH_LOG_LEVEL: "warn",
@@ -217,7 +220,12 @@ export class ProcessGroup {
   async start(options: HearthProcessOptions = {}): Promise<HearthProcess> {
     const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), "hearth-proc-")));
     if (!options.dataDir) this.#ownedDirs.push(dataDir);
-    const proc = new HearthProcess(dataDir, options.env ?? {}, options.readyTimeoutMs ?? 60_000);
+    const proc = new HearthProcess(
+      dataDir,
+      options.env ?? {},
+      options.readyTimeoutMs ?? 60_000,
+      options.host ?? "127.0.0.1",
+    );
     this.#processes.push(proc);
     await proc.start();
     return proc;

@@ -19,6 +19,11 @@ export interface NodeTransportOptions {
   readonly allowPrivateAddresses?: boolean;
   /** Whether to check TLS certificates (default true; false only where the config says so). */
   readonly rejectUnauthorized?: boolean;
+  /**
+   * The CA certificates (PEM) to trust instead of Node's default list, as `tls.connect`'s `ca`. To
+   * trust extra CAs as well as the defaults, pass `[...tls.rootCertificates, ...extra]`.
+   */
+  readonly ca?: string | Buffer | readonly (string | Buffer)[];
   /** Response bodies longer than this many bytes are refused (default 100 MiB). */
   readonly maxResponseBytes?: number;
   /** Resolves a host name to addresses; defaults to `dns.lookup` (all addresses). */
@@ -74,6 +79,7 @@ export function createNodeTransport(options: NodeTransportOptions = {}): Federat
     if (https) {
       requestOptions.servername = target.sni ? target.tlsServerName : "";
       requestOptions.rejectUnauthorized = options.rejectUnauthorized ?? true;
+      if (options.ca !== undefined) requestOptions.ca = options.ca;
       requestOptions.checkServerIdentity = (_host: string, cert: PeerCertificate) =>
         checkServerIdentity(target.tlsServerName, cert);
     }

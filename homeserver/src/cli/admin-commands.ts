@@ -1,21 +1,25 @@
 /**
- * Admin commands of the `hearth` CLI: `register-user`, `create-registration-token`, `generate-keys`.
+ * Admin commands of the `hearth` CLI: `register-user`, `create-registration-token`, `generate-keys`,
+ * `generate-tls`, `rotate-keys`.
  *
  * `register-user` registers through a running server's shared-secret endpoint when one answers, and
  * otherwise writes to the (stopped) server's data directory directly. The database is single-process:
  * when a running server holds it, direct access fails with a message saying so.
  */
-import { access, mkdir } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import { access, chmod, mkdir, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { MatrixError } from "@hearth/federation";
+import { generateSigningKey, isValidServerName, MatrixError } from "@hearth/federation";
 import { type HearthConfig, loadConfig } from "../config/config.js";
+import { createSelfSignedCertificate, serverNameHost } from "../federation/tls.js";
 import { AccountService } from "../services/accounts/account-service.js";
 import { sharedSecretMac } from "../services/accounts/shared-secret.js";
 import { newPassword } from "../services/accounts/tokens.js";
-import { loadOrCreateSigningKey } from "../signing-key.js";
+import { formatSigningKey, loadOrCreateSigningKey } from "../signing-key.js";
 import { accountStorage } from "../storage/accounts.js";
 import { Database } from "../storage/db.js";
+import { ServerKeyStore } from "../storage/server-keys.js";
 
 /** Where a command writes its output. */
 export interface CommandIo {
@@ -50,6 +54,10 @@ export async function runAdminCommand(
         return await createRegistrationToken(args, io);
       case "generate-keys":
         return await generateKeys(args, io);
+      case "generate-tls":
+        return await generateTls(args, io);
+      case "rotate-keys":
+        return await rotateKeys(args, io);
       default:
         throw new CommandError(`unknown admin command ${command}`);
     }
@@ -251,5 +259,91 @@ async function generateKeys(args: string[], io: CommandIo): Promise<number> {
   const key = await loadOrCreateSigningKey(config.dataDir);
   io.out(`${key.keyId}\n`);
   io.err(existed ? `Signing key already present in ${path}\n` : `Wrote a new signing key to ${path}\n`);
+  return 0;
+}
+
+async function exists(path: string): Promise<boolean> {
+  return access(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+/**
+ * `generate-tls [--server-name n] [--out dir] [--force] [--config hearth.yaml]`: writes a self-signed
+ * certificate (`tls.crt`) and key (`tls.key`) for the server name's host (DNS name or IP address; the
+ * port is not part of a certificate) to `--out` (default: the data directory).
+ */
+async function generateTls(args: string[], io: CommandIo): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    strict: true,
+    options: {
+      "server-name": { type: "string" },
+      out: { type: "string" },
+      force: { type: "boolean", default: false },
+      config: { type: "string", short: "c" },
+    },
+  });
+  const needConfig = values["server-name"] === undefined || values.out === undefined;
+  const config = needConfig ? loadConfig(values.config) : undefined;
+  const serverName = values["server-name"] ?? config!.serverName;
+  if (!isValidServerName(serverName)) throw new CommandError(`not a valid server name: ${serverName}`);
+  const dir = values.out ?? config!.dataDir;
+  const certPath = join(dir, "tls.crt");
+  const keyPath = join(dir, "tls.key");
+  if (!values.force && ((await exists(certPath)) || (await exists(keyPath)))) {
+    throw new CommandError(`${certPath} or ${keyPath} already exists (use --force to replace them)`);
+  }
+  const { cert, key } = createSelfSignedCertificate(serverName);
+  await mkdir(dir, { recursive: true });
+  await writeFile(certPath, cert);
+  await writeFile(keyPath, key, { mode: 0o600 });
+  await chmod(keyPath, 0o600);
+  io.out(`${certPath}\n${keyPath}\n`);
+  io.err(
+    `Wrote a self-signed certificate for ${serverNameHost(serverName)}. Set tls_cert and tls_key to these ` +
+      "files; other servers must trust it (federation_ca) or not verify TLS (federation_verify_tls: false).\n",
+  );
+  return 0;
+}
+
+/**
+ * `rotate-keys [--config hearth.yaml]`, on a stopped server: generates a new signing key and keeps the
+ * current one as an old verify key, expired now (published in `old_verify_keys`, so events it signed
+ * still verify). The old key is recorded in the database before the new key file replaces the old one.
+ */
+async function rotateKeys(args: string[], io: CommandIo): Promise<number> {
+  const { values } = parseArgs({ args, strict: true, options: { config: { type: "string", short: "c" } } });
+  const config = loadConfig(values.config);
+  const current = await loadOrCreateSigningKey(config.dataDir);
+  const path = join(config.dataDir, "db");
+  let db: Database;
+  try {
+    db = await Database.open(path);
+  } catch (e) {
+    const err = e as { code?: string; cause?: { code?: string } };
+    if (err.cause?.code === "LEVEL_LOCKED" || err.code === "LEVEL_LOCKED") {
+      throw new CommandError(`the database ${path} is in use by a running server: stop it first`);
+    }
+    throw new CommandError(`cannot open the database ${path}: ${(e as Error).message}`);
+  }
+  let next: ReturnType<typeof generateSigningKey>;
+  try {
+    // Key versions must match [a-zA-Z0-9_] ("Publishing Keys"): hex, not base64url.
+    do next = generateSigningKey(`ed25519:a_${randomBytes(4).toString("hex")}`);
+    while (next.keyId === current.keyId);
+    const store = new ServerKeyStore(db);
+    await db.write(store.ownOldKeyOps(current.keyId, current.publicKey, Date.now()));
+  } finally {
+    await db.close();
+  }
+  const keyFile = join(config.dataDir, "signing.key");
+  const temp = `${keyFile}.new`;
+  await writeFile(temp, formatSigningKey(next), { mode: 0o600 });
+  await chmod(temp, 0o600);
+  await rename(temp, keyFile);
+  io.out(`${next.keyId}\n`);
+  io.err(`Rotated the signing key: ${current.keyId} is now an old verify key, ${next.keyId} signs.\n`);
   return 0;
 }

@@ -1,5 +1,6 @@
 /**
- * The `hearth` command line: `start`, `register-user`, `create-registration-token`, `generate-keys`.
+ * The `hearth` command line: `start`, `register-user`, `create-registration-token`, `generate-keys`,
+ * `generate-tls`, `rotate-keys`.
  * Returns the process exit code.
  */
 import { parseArgs } from "node:util";
@@ -16,6 +17,11 @@ Commands:
   create-registration-token [--token <t>] [--uses <n>] [--expiry-ms <ms from now>] [--config hearth.yaml]
                                       create a registration token (stopped server's data directory)
   generate-keys [--config hearth.yaml] write a signing key to the data directory if there is none
+  generate-tls [--server-name <name>] [--out <dir>] [--force] [--config hearth.yaml]
+                                      write a self-signed TLS certificate and key (tls.crt, tls.key)
+                                      for the federation listener (default: into the data directory)
+  rotate-keys [--config hearth.yaml]  new signing key; the current one is kept as an old verify key
+                                      (stopped server's data directory)
 `;
 
 /** Runs the CLI with `argv` (without the node and script paths). */
@@ -27,7 +33,9 @@ export async function runCli(argv: string[]): Promise<number> {
         return await start(rest);
       case "register-user":
       case "create-registration-token":
-      case "generate-keys": {
+      case "generate-keys":
+      case "generate-tls":
+      case "rotate-keys": {
         const { runAdminCommand } = await import("./admin-commands.js");
         return await runAdminCommand(command, rest);
       }

@@ -27,6 +27,8 @@ export interface ReceiptServiceDeps {
   readonly rooms: RoomStore;
   readonly notifier: Notifier;
   readonly now: () => number;
+  /** Called after a receipt is stored (the federation sender sends `m.receipt` EDUs for public ones). */
+  readonly onReceipt?: (receipt: Receipt) => void;
 }
 
 /** Sends and reads receipts. */
@@ -83,6 +85,7 @@ export class ReceiptService {
     const receipt: Receipt = { roomId, type, userId, threadId: thread, eventId, ts: this.deps.now(), stream };
     await this.deps.db.write(this.deps.store.putOps(receipt));
     this.deps.notifier.notify({ stream: "receipts", position: stream, rooms: [roomId] });
+    this.deps.onReceipt?.(receipt);
   }
 
   /** The `m.receipt` event of a room as `viewer` sees it: all current receipts (initial sync). */

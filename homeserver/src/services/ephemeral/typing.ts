@@ -24,6 +24,8 @@ export class TypingService {
     private readonly rooms: RoomStore,
     private readonly notifier: Notifier,
     now: () => number = Date.now,
+    /** Called when a user starts or stops typing (the federation sender sends `m.typing` EDUs). */
+    private readonly onChange: (roomId: string, userId: string, typing: boolean) => void = () => {},
   ) {
     this.#position = now();
     notifier.setPosition("typing", this.#position);
@@ -46,9 +48,11 @@ export class TypingService {
       timer.unref();
       users.set(userId, timer);
       if (!existing) this.#bump(roomId);
+      this.onChange(roomId, userId, true);
     } else if (existing) {
       users.delete(userId);
       this.#bump(roomId);
+      this.onChange(roomId, userId, false);
     }
   }
 

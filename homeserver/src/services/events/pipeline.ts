@@ -467,9 +467,13 @@ export class EventPipeline {
    * updated, so writes become durable in stream order and the next batch of the room builds on this
    * one at once. Syncs are notified when the write is durable.
    */
-  async #issue(w: Working, ops: WriteOp[]): Promise<{ stored: StoredEvent[]; durable: Promise<void> }> {
+  async #issue(
+    w: Working,
+    ops: WriteOp[],
+    options: { outliersOnly?: boolean } = {},
+  ): Promise<{ stored: StoredEvent[]; durable: Promise<void> }> {
     const { rooms, events, db, notifier } = this.#deps;
-    const memberships = await this.#outsideMemberships(w);
+    const memberships = options.outliersOnly ? new Map() : await this.#outsideMemberships(w);
 
     // From here on, synchronous: stream positions in issue order.
     const stored: StoredEvent[] = [];
@@ -481,9 +485,11 @@ export class EventPipeline {
       stored.push({ ...record, eventId: a.eventId, pdu: a.pdu });
       if (a.membership && inTimeline) memberships.set(a.eventId, { membership: a.membership, stream });
     }
-    ops.push(...rooms.currentStateOps(w.roomId, w.currentBefore, w.current, memberships));
-    ops.push(...rooms.extremityOps(w.roomId, w.extremitiesBefore.keys(), w.extremities));
-    if (w.info!.stateGroup !== w.stateGroupBefore) ops.push(...rooms.infoOps(w.roomId, w.info!));
+    if (!options.outliersOnly) {
+      ops.push(...rooms.currentStateOps(w.roomId, w.currentBefore, w.current, memberships));
+      ops.push(...rooms.extremityOps(w.roomId, w.extremitiesBefore.keys(), w.extremities));
+      if (w.info!.stateGroup !== w.stateGroupBefore) ops.push(...rooms.infoOps(w.roomId, w.info!));
+    }
     ops.push(
       ...rooms.counterOps("events", this.#stream),
       ...rooms.counterOps("stategroup", this.#stateGroup),
@@ -492,7 +498,7 @@ export class EventPipeline {
     const written = db.write(ops);
     for (const s of stored) events.inserted(s);
     for (const r of w.redactions) events.redacted(r.target, r.redactionId);
-    rooms.roomChanged(w.roomId, w.current, w.info!, w.extremities);
+    if (!options.outliersOnly) rooms.roomChanged(w.roomId, w.current, w.info!, w.extremities);
 
     const position = this.#stream;
     const visible = stored.filter((s) => !s.outlier && !s.rejected && !s.softFailed);
@@ -523,7 +529,6 @@ export class EventPipeline {
    */
   async persistOutliers(roomId: string, roomVersion: string, pdus: readonly Pdu[]): Promise<void> {
     const w = await this.#working(roomId);
-    w.info ??= { roomVersion, createEventId: "", stateGroup: -1 };
     for (const pdu of pdus) {
       const eventId = computeEventId(pdu, roomVersion);
       if (w.pending.has(eventId) || (await this.#deps.events.has(eventId))) continue;
@@ -531,9 +536,8 @@ export class EventPipeline {
       this.#stage(w, pdu, eventId, roomVersion, { outlier: true, rejected, stateBefore: -1, stateAfter: -1 });
     }
     if (w.accepted.length === 0) return;
-    // Outliers change nothing else: keep the room's caches as they were.
-    w.info = (await this.#deps.rooms.info(roomId)) ?? w.info;
-    const { durable } = await this.#issue(w, []);
+    // Outliers are not part of the room's state, extremities or timeline: only the events are written.
+    const { durable } = await this.#issue(w, [], { outliersOnly: true });
     await durable;
   }
 
@@ -671,8 +675,9 @@ export class EventPipeline {
     let rejected = await this.#authAgainstOwnAuthEvents(w, pdu, eventId, roomVersion);
     if (!rejected && !isCreate)
       rejected = await this.#authAgainstState(w, pdu, eventId, roomVersion, stateBefore);
+    // With no current state yet (our own join to a room over federation) there is nothing to soft-fail against.
     const softFailed =
-      !rejected && !isCreate
+      !rejected && !isCreate && w.current.size > 0
         ? (await this.#authAgainstState(w, pdu, eventId, roomVersion, w.current)) !== undefined
         : false;
 

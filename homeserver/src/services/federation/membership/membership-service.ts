@@ -184,8 +184,15 @@ export class FederatedMembership {
           stateBefore,
         },
       );
-      if (result.outcome === "rejected") {
-        throw new MatrixError("M_FORBIDDEN", `The join does not pass the room's rules: ${result.reason}`);
+      this.deps.logger.info(
+        { roomId, server, outcome: result.outcome, reason: result.reason },
+        "joined over federation",
+      );
+      if (result.outcome === "rejected" || result.outcome === "soft-failed") {
+        throw new MatrixError(
+          "M_FORBIDDEN",
+          `The join does not pass the room's rules: ${result.reason ?? result.outcome}`,
+        );
       }
     });
   }
@@ -203,10 +210,18 @@ export class FederatedMembership {
     } catch (e) {
       const status = (e as { status?: number }).status;
       if (status === 404) throw new MatrixError("M_NOT_FOUND", `Room alias ${alias} not found`);
-      throw new MatrixError("M_UNKNOWN", `Could not resolve ${alias} on ${server}: ${(e as Error).message}`, {}, 502);
+      throw new MatrixError(
+        "M_UNKNOWN",
+        `Could not resolve ${alias} on ${server}: ${(e as Error).message}`,
+        {},
+        502,
+      );
     }
-    if (typeof res.room_id !== "string") throw new MatrixError("M_NOT_FOUND", `Room alias ${alias} not found`);
-    const servers = Array.isArray(res.servers) ? res.servers.filter((x): x is string => typeof x === "string") : [];
+    if (typeof res.room_id !== "string")
+      throw new MatrixError("M_NOT_FOUND", `Room alias ${alias} not found`);
+    const servers = Array.isArray(res.servers)
+      ? res.servers.filter((x): x is string => typeof x === "string")
+      : [];
     return { roomId: res.room_id, servers: [server, ...servers.filter((x) => x !== server)] };
   }
 

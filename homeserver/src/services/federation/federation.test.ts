@@ -1,0 +1,130 @@
+// Two real servers in one process, each with its TLS federation listener (a test CA), talking over
+// 127.0.0.1 by IP-literal server names: joins, messages both ways, aliases, invites.
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createLeafCertificate, createTestCa } from "../../federation/tls.js";
+import { type Client, registerUser, startTestServer, type TestServer } from "../../testing/harness.js";
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, "127.0.0.1", () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+let dir: string;
+const servers: TestServer[] = [];
+let alice: Client & { userId: string };
+let bob: Client & { userId: string };
+const enc = encodeURIComponent;
+
+async function federatedServer(
+  caFile: string,
+  ca: Awaited<ReturnType<typeof createTestCa>>,
+): Promise<TestServer> {
+  const port = await freePort();
+  const leaf = await createLeafCertificate(ca, ["127.0.0.1"]);
+  const certFile = join(dir, `${port}.crt`);
+  const keyFile = join(dir, `${port}.key`);
+  await writeFile(certFile, leaf.cert);
+  await writeFile(keyFile, leaf.key);
+  return startTestServer({
+    log_level: process.env.FED_LOG ?? "silent",
+    server_name: `127.0.0.1:${port}`,
+    registration: "open",
+    federation_bind: `127.0.0.1:${port}`,
+    tls_cert: certFile,
+    tls_key: keyFile,
+    federation_ca: caFile,
+    federation_allow_private: true,
+  });
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "hearth-fed-"));
+  const ca = await createTestCa();
+  const caFile = join(dir, "ca.pem");
+  await writeFile(caFile, ca.cert);
+  servers.push(await federatedServer(caFile, ca), await federatedServer(caFile, ca));
+  alice = await registerUser(servers[0]!, "alice");
+  bob = await registerUser(servers[1]!, "bob");
+}, 30_000);
+afterAll(async () => {
+  for (const s of servers) await s.destroy();
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function waitFor<T>(f: () => Promise<T | undefined>, ms = 5000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await f();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error("timed out");
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function bodies(c: Client, roomId: string): Promise<string[]> {
+  const res = await c.get(`/_matrix/client/v3/rooms/${enc(roomId)}/messages?dir=b&limit=100`);
+  return (res.body.chunk ?? [])
+    .filter((e: { type: string }) => e.type === "m.room.message")
+    .map((e: { content: { body: string } }) => e.content.body)
+    .reverse();
+}
+
+describe("federation between two Hearth servers", () => {
+  it("joins a room on another server by alias and exchanges messages both ways", async () => {
+    const created = await alice.post("/_matrix/client/v3/createRoom", {
+      preset: "public_chat",
+      room_alias_name: "town",
+    });
+    expect(created.status).toBe(200);
+    const roomId = created.body.room_id as string;
+    const alias = `#town:${servers[0]!.config.serverName}`;
+    const joined = await bob.post(`/_matrix/client/v3/join/${enc(alias)}`);
+    expect(joined.status, JSON.stringify(joined.body)).toBe(200);
+    expect(joined.body.room_id).toBe(roomId);
+
+    const a1 = await alice.put(`/_matrix/client/v3/rooms/${enc(roomId)}/send/m.room.message/a1`, {
+      msgtype: "m.text",
+      body: "from alice",
+    });
+    expect(a1.status, JSON.stringify(a1.body)).toBe(200);
+    const b1 = await bob.put(`/_matrix/client/v3/rooms/${enc(roomId)}/send/m.room.message/b1`, {
+      msgtype: "m.text",
+      body: "from bob",
+    });
+    expect(b1.status, JSON.stringify(b1.body)).toBe(200);
+
+    await waitFor(async () => ((await bodies(bob, roomId)).includes("from alice") ? true : undefined));
+    await waitFor(async () => ((await bodies(alice, roomId)).includes("from bob") ? true : undefined));
+    const aliceMembers = await alice.get(`/_matrix/client/v3/rooms/${enc(roomId)}/joined_members`);
+    expect(Object.keys(aliceMembers.body.joined).sort()).toEqual([alice.userId, bob.userId].sort());
+  }, 30_000);
+
+  it("invites a user of the other server, who accepts", async () => {
+    const created = await alice.post("/_matrix/client/v3/createRoom", { preset: "private_chat" });
+    const roomId = created.body.room_id as string;
+    const invited = await alice.post(`/_matrix/client/v3/rooms/${enc(roomId)}/invite`, {
+      user_id: bob.userId,
+    });
+    expect(invited.status, JSON.stringify(invited.body)).toBe(200);
+    const sync = await waitFor(async () => {
+      const s = await bob.get("/_matrix/client/v3/sync");
+      return s.body.rooms?.invite?.[roomId] ? s.body : undefined;
+    });
+    expect(
+      sync.rooms.invite[roomId].invite_state.events.some((e: { type: string }) => e.type === "m.room.member"),
+    ).toBe(true);
+    const accepted = await bob.post(`/_matrix/client/v3/join/${enc(roomId)}`);
+    expect(accepted.status, JSON.stringify(accepted.body)).toBe(200);
+    await bob.put(`/_matrix/client/v3/rooms/${enc(roomId)}/send/m.room.message/x`, { body: "thanks" });
+    await waitFor(async () => ((await bodies(alice, roomId)).includes("thanks") ? true : undefined));
+  }, 30_000);
+});
