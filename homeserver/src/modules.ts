@@ -12,6 +12,7 @@ import type { Route } from "./http/route.js";
 import { directoryRoutes } from "./routes/client/directory/index.js";
 import { ephemeralRoutes } from "./routes/client/ephemeral/index.js";
 import { metaRoutes } from "./routes/client/meta/index.js";
+import { presenceRoutes } from "./routes/client/presence/index.js";
 import { pushRuleRoutes } from "./routes/client/push-rules/index.js";
 import { roomRoutes } from "./routes/client/rooms/index.js";
 import { membershipRoutes } from "./routes/federation/membership-routes.js";
@@ -26,16 +27,19 @@ import { FederatedMembership } from "./services/federation/membership/membership
 import {
   createFederationSender,
   type FederationSender,
+  presenceEdu,
   receiptEdu,
   typingEdu,
 } from "./services/federation/sender/index.js";
 import { Notifier } from "./services/notifier.js";
+import { PresenceService } from "./services/presence/presence-service.js";
 import { PushRulesService } from "./services/push/push-rules-service.js";
 import { DirectoryService } from "./services/rooms/directory-service.js";
 import { RoomService } from "./services/rooms/room-service.js";
 import { type ReadModule, readModule } from "./services/sync/module.js";
 import { DirectoryStore } from "./storage/directory.js";
 import { EventStore } from "./storage/events.js";
+import { PresenceStore } from "./storage/presence.js";
 import { PushRuleStore } from "./storage/push-rules.js";
 import { ReceiptStore } from "./storage/receipts.js";
 import { RoomStore } from "./storage/rooms.js";
@@ -92,6 +96,10 @@ export async function buildModules(ctx: ModuleContext): Promise<BuiltModules> {
   const accounts = accountsModule(ctx, {
     leaveAllRooms: (userId) => rooms!.leaveAll(userId),
     profileChanged: (userId, profile) => rooms!.profileChanged(userId, profile),
+    remoteProfile: async (userId) => {
+      if (!membership) return undefined;
+      return membership.queryProfile(userId);
+    },
   });
   const directoryService = new DirectoryService({
     serverName: config.serverName,
@@ -125,6 +133,28 @@ export async function buildModules(ctx: ModuleContext): Promise<BuiltModules> {
     },
   });
   await receipts.start();
+  // Presence; our users' changes go to every server that shares a room with them.
+  const presence = new PresenceService({
+    serverName: config.serverName,
+    db,
+    store: new PresenceStore(db),
+    rooms: roomStore,
+    notifier,
+    now,
+    onLocalChange: (userId, ev) => {
+      if (!sender) return;
+      void (async () => {
+        const destinations = new Set<string>();
+        for (const [roomId, m] of await roomStore.roomsOfUser(userId)) {
+          if (m.membership !== "join") continue;
+          for (const d of await sender!.destinationsOfRoom(roomId)) destinations.add(d);
+        }
+        const edu = presenceEdu([{ user_id: userId, ...ev.content }]);
+        for (const d of destinations) sender!.enqueueEdu(d, edu);
+      })();
+    },
+  });
+  await presence.start();
 
   // Federation (Server-Server API), when a listener is configured.
   let federation: FederationModule | undefined;
@@ -167,6 +197,7 @@ export async function buildModules(ctx: ModuleContext): Promise<BuiltModules> {
             return;
           await typing.setTyping(userId, roomId, isTyping === true);
         },
+        presence: (origin, content) => presence.applyRemote(origin, content.push),
         async receipt(origin, content) {
           for (const [roomId, byType] of Object.entries(content)) {
             const read = (byType as Record<string, unknown>)?.["m.read"];
@@ -228,6 +259,12 @@ export async function buildModules(ctx: ModuleContext): Promise<BuiltModules> {
       typingEvent: (roomId, after, upTo) => typing.typingEvent(roomId, after, upTo),
     },
     pushRules: async (userId) => ({ global: await pushRules.ruleset(userId) }),
+    presence: {
+      position: () => presence.position,
+      events: (viewer, after, upTo) =>
+        presence.events(viewer, after, upTo) as unknown as Promise<Record<string, unknown>[]>,
+    },
+    setPresence: (userId, state) => presence.setLocal(userId, state, undefined, true),
   });
   accountData = reads.accountData;
 
@@ -249,6 +286,7 @@ export async function buildModules(ctx: ModuleContext): Promise<BuiltModules> {
       ...directoryRoutes(directoryService),
       ...pushRuleRoutes(pushRules),
       ...ephemeralRoutes(typing, receipts, setFullyRead),
+      ...presenceRoutes(presence),
       ...reads.routes,
     ],
     authenticator: accounts.authenticator,

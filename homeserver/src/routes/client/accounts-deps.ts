@@ -13,6 +13,8 @@ export interface AccountRouteDeps {
   readonly uia: UserInteractiveAuth;
   readonly registration: RegistrationMode;
   readonly serverName: string;
+  /** Profiles of other servers' users (federation), when federation runs. */
+  readonly remoteProfile?: (userId: string) => Promise<Record<string, unknown> | undefined>;
 }
 
 /** The longest device ID or device display name accepted. */

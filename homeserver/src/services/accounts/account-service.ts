@@ -56,6 +56,8 @@ export interface AccountEffects {
     userId: string,
     profile: { displayname?: string | null; avatar_url?: string | null },
   ): Promise<void>;
+  /** The profile of a user of another server (a federation profile query), when federation runs. */
+  remoteProfile?(userId: string): Promise<Record<string, unknown> | undefined>;
 }
 
 /** Tuning of the account service. */

@@ -50,6 +50,7 @@ export function accountsModule(
     uia,
     registration: ctx.config.registration,
     serverName: ctx.config.serverName,
+    ...(effects.remoteProfile ? { remoteProfile: (userId: string) => effects.remoteProfile!(userId) } : {}),
   };
   return {
     routes: [

@@ -108,6 +108,55 @@ describe("federation between two Hearth servers", () => {
     expect(Object.keys(aliceMembers.body.joined).sort()).toEqual([alice.userId, bob.userId].sort());
   }, 30_000);
 
+  it("shows remote profiles, presence, typing and receipts across servers", async () => {
+    await alice.put(`/_matrix/client/v3/profile/${enc(alice.userId)}/displayname`, {
+      displayname: "Alice A.",
+    });
+    const profile = await bob.get(`/_matrix/client/v3/profile/${enc(alice.userId)}`);
+    expect(profile.body.displayname).toBe("Alice A.");
+    expect((await bob.get(`/_matrix/client/v3/profile/${enc(alice.userId)}/displayname`)).body).toEqual({
+      displayname: "Alice A.",
+    });
+
+    const created = await alice.post("/_matrix/client/v3/createRoom", { preset: "public_chat" });
+    const roomId = created.body.room_id as string;
+    expect((await bob.post(`/_matrix/client/v3/join/${enc(roomId)}`)).status).toBe(200);
+    const msg = await alice.put(`/_matrix/client/v3/rooms/${enc(roomId)}/send/m.room.message/p1`, {
+      body: "hello",
+    });
+    await waitFor(async () => ((await bodies(bob, roomId)).includes("hello") ? true : undefined));
+
+    await alice.put(`/_matrix/client/v3/presence/${enc(alice.userId)}/status`, {
+      presence: "online",
+      status_msg: "here",
+    });
+    await waitFor(async () => {
+      const s = await bob.get(`/_matrix/client/v3/presence/${enc(alice.userId)}/status`);
+      return s.body.status_msg === "here" ? true : undefined;
+    });
+
+    await alice.put(`/_matrix/client/v3/rooms/${enc(roomId)}/typing/${enc(alice.userId)}`, {
+      typing: true,
+      timeout: 20000,
+    });
+    await waitFor(async () => {
+      const s = await bob.get("/_matrix/client/v3/sync");
+      const typing = s.body.rooms?.join?.[roomId]?.ephemeral?.events?.find(
+        (e: { type: string }) => e.type === "m.typing",
+      );
+      return typing?.content.user_ids.includes(alice.userId) ? true : undefined;
+    });
+
+    await alice.post(`/_matrix/client/v3/rooms/${enc(roomId)}/receipt/m.read/${enc(msg.body.event_id)}`, {});
+    await waitFor(async () => {
+      const s = await bob.get("/_matrix/client/v3/sync");
+      const r = s.body.rooms?.join?.[roomId]?.ephemeral?.events?.find(
+        (e: { type: string }) => e.type === "m.receipt",
+      );
+      return r?.content[msg.body.event_id]?.["m.read"]?.[alice.userId] ? true : undefined;
+    });
+  }, 30_000);
+
   it("invites a user of the other server, who accepts", async () => {
     const created = await alice.post("/_matrix/client/v3/createRoom", { preset: "private_chat" });
     const roomId = created.body.room_id as string;

@@ -20,7 +20,7 @@ import { HistoryVisibility } from "../visibility/history-visibility.js";
 import { FilterService } from "./filter-service.js";
 import { RoomReadService } from "./room-reads.js";
 import { RoomStateReader } from "./room-state.js";
-import { type EphemeralSource, SyncService } from "./sync-service.js";
+import { type EphemeralSource, type PresenceSource, SyncService } from "./sync-service.js";
 
 /** What the read path is built from. */
 export interface ReadModuleDeps {
@@ -39,6 +39,10 @@ export interface ReadModuleDeps {
   readonly ephemeral?: EphemeralSource;
   /** Push rules for initial syncs' `m.push_rules` account data. */
   readonly pushRules?: (userId: string) => Promise<Record<string, unknown>>;
+  /** Presence for sync's `presence` section. */
+  readonly presence?: PresenceSource;
+  /** Applies `set_presence` of a sync (online unless the client says otherwise). */
+  readonly setPresence?: (userId: string, state: "online" | "unavailable" | "offline") => Promise<void>;
 }
 
 /** The read path's routes and the services other modules use (account data for read markers and tags). */
@@ -71,13 +75,14 @@ export async function readModule(deps: ReadModuleDeps): Promise<ReadModule> {
     now: ctx.now,
     ...(deps.ephemeral ? { ephemeral: deps.ephemeral } : {}),
     ...(deps.pushRules ? { pushRules: deps.pushRules } : {}),
+    ...(deps.presence ? { presence: deps.presence } : {}),
   });
   const reads = new RoomReadService({ events, rooms: roomStore, visibility, reader });
   return {
     routes: [
       ...filterRoutes(filters),
       ...accountDataRoutes(accountData),
-      ...syncRoutes(sync, filters),
+      ...syncRoutes(sync, filters, deps.setPresence),
       ...roomReadRoutes(reads),
     ],
     accountData,

@@ -96,6 +96,15 @@ export interface SyncDeps {
    * arrive as account data changes).
    */
   readonly pushRules?: (userId: string) => Promise<Record<string, unknown>>;
+  /** Presence of users sharing rooms with the syncing user. */
+  readonly presence?: PresenceSource;
+}
+
+/** Where sync gets presence from. */
+export interface PresenceSource {
+  position(): number;
+  /** `m.presence` events for `viewer` changed in (after, upTo], or all when `after` is undefined. */
+  events(viewer: string, after: number | undefined, upTo: number): Promise<Json[]>;
 }
 
 /** An ephemeral event (`m.receipt`, `m.typing`). */
@@ -147,6 +156,7 @@ export class SyncService {
         accountData: Math.max(accountData.position, since?.accountData ?? 0),
         receipts: Math.max(this.deps.ephemeral?.receiptsPosition() ?? 0, since?.receipts ?? 0),
         typing: Math.max(this.deps.ephemeral?.typingPosition() ?? 0, since?.typing ?? 0),
+        presence: Math.max(this.deps.presence?.position() ?? 0, since?.presence ?? 0),
       };
       const { response, empty, joined } = await this.#build(req, since, upTo);
       if (!req.since || req.fullState || !empty) return response;
@@ -159,7 +169,8 @@ export class SyncService {
         this.deps.eventsPosition() > upTo.events ||
         accountData.position > upTo.accountData ||
         (this.deps.ephemeral?.receiptsPosition() ?? 0) > upTo.receipts ||
-        (this.deps.ephemeral?.typingPosition() ?? 0) > upTo.typing
+        (this.deps.ephemeral?.typingPosition() ?? 0) > upTo.typing ||
+        (this.deps.presence?.position() ?? 0) > upTo.presence
       ) {
         continue;
       }
@@ -208,7 +219,13 @@ export class SyncService {
       next_batch: formatSyncToken(upTo),
       rooms: { join: {}, invite: {}, leave: {}, knock: {} },
       account_data: { events: filterAccountData(pass.accountData.global, req.filter.account_data) },
-      presence: { events: [] },
+      presence: {
+        events: this.deps.presence
+          ? (await this.deps.presence.events(req.userId, since?.presence, upTo.presence)).filter((e) =>
+              matchesEventFilter(req.filter.presence, { type: "m.presence", sender: e.sender as string }),
+            )
+          : [],
+      },
       to_device: { events: [] },
       device_lists: { changed: [], left: [] },
       device_one_time_keys_count: {},
@@ -250,6 +267,7 @@ export class SyncService {
     });
     const empty =
       response.account_data.events.length === 0 &&
+      response.presence.events.length === 0 &&
       Object.keys(response.rooms.join).length === 0 &&
       Object.keys(response.rooms.invite).length === 0 &&
       Object.keys(response.rooms.leave).length === 0 &&

@@ -2,7 +2,7 @@
 import { MatrixError } from "@hearth/federation";
 import { clientPaths, ok, type Route } from "../../../http/route.js";
 import type { AccountRouteDeps } from "../accounts-deps.js";
-import { parseKeyName, parseProfileUser } from "./profile-fields.js";
+import { lookupProfile, parseKeyName, parseProfileUser } from "./profile-fields.js";
 
 /** `GET /profile/{userId}/{keyName}`: one field (`displayname`, `avatar_url`, ...) of a local user's profile. */
 export function getProfileFieldRoute(deps: AccountRouteDeps): Route {
@@ -13,7 +13,7 @@ export function getProfileFieldRoute(deps: AccountRouteDeps): Route {
     async handler(req) {
       const userId = parseProfileUser(deps, req.param("userId"));
       const keyName = parseKeyName(req.param("keyName"));
-      const profile = await deps.accounts.getProfile(userId);
+      const profile = await lookupProfile(deps, userId);
       if (!profile) throw new MatrixError("M_NOT_FOUND", "Profile not found");
       const value = profile[keyName];
       if (value === undefined) throw new MatrixError("M_NOT_FOUND", "Profile field not set");

@@ -2,7 +2,7 @@
 import { MatrixError } from "@hearth/federation";
 import { clientPaths, ok, type Route } from "../../../http/route.js";
 import type { AccountRouteDeps } from "../accounts-deps.js";
-import { parseProfileUser } from "./profile-fields.js";
+import { lookupProfile, parseProfileUser } from "./profile-fields.js";
 
 /** `GET /profile/{userId}`: a local user's whole profile. */
 export function getProfileRoute(deps: AccountRouteDeps): Route {
@@ -12,7 +12,7 @@ export function getProfileRoute(deps: AccountRouteDeps): Route {
     auth: "optional",
     async handler(req) {
       const userId = parseProfileUser(deps, req.param("userId"));
-      const profile = await deps.accounts.getProfile(userId);
+      const profile = await lookupProfile(deps, userId);
       if (!profile) throw new MatrixError("M_NOT_FOUND", "Profile not found");
       return ok(profile);
     },

@@ -18,11 +18,23 @@ export function parseKeyName(keyName: string): string {
   return keyName;
 }
 
-/** The user ID from the path, which must be local (remote profiles arrive with federation). */
+/** The user ID from the path: local, or another server's when federation can ask it. */
 export function parseProfileUser(deps: AccountRouteDeps, raw: string): UserId {
   const userId = parseUserId(raw, { historical: true });
-  if (userServerName(userId) !== deps.serverName) throw new MatrixError("M_NOT_FOUND", "Profile not found");
+  if (userServerName(userId) !== deps.serverName && !deps.remoteProfile) {
+    throw new MatrixError("M_NOT_FOUND", "Profile not found");
+  }
   return userId;
+}
+
+/** A user's profile: ours from storage, another server's through federation ("Profiles"). */
+export async function lookupProfile(
+  deps: AccountRouteDeps,
+  userId: UserId,
+): Promise<Record<string, unknown> | undefined> {
+  if (userServerName(userId) === deps.serverName)
+    return (await deps.accounts.getProfile(userId)) as Record<string, unknown> | undefined;
+  return deps.remoteProfile?.(userId);
 }
 
 /** Only the user themself (or a server admin) may change a profile: `M_FORBIDDEN` otherwise. */

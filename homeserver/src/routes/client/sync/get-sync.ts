@@ -9,7 +9,11 @@ import { parseSyncToken } from "../../../services/sync/tokens.js";
 const PRESENCE = new Set(["offline", "online", "unavailable"]);
 
 /** `GET /sync`: `since`, `timeout`, `filter` (ID or inline JSON), `full_state`, `set_presence`, `use_state_after`. */
-export function getSync(sync: SyncService, filters: FilterService): Route {
+export function getSync(
+  sync: SyncService,
+  filters: FilterService,
+  setPresence?: (userId: string, state: "online" | "unavailable" | "offline") => Promise<void>,
+): Route {
   return {
     method: "GET",
     paths: clientPaths("/sync"),
@@ -24,10 +28,11 @@ export function getSync(sync: SyncService, filters: FilterService): Route {
       const fullState = queryBoolean(q("full_state"), "full_state") ?? false;
       const useStateAfter = queryBoolean(q("use_state_after"), "use_state_after") ?? false;
       const presence = q("set_presence");
-      // Presence is accepted and validated; it takes effect once presence is implemented.
       if (presence !== undefined && !PRESENCE.has(presence)) {
         throw new MatrixError("M_INVALID_PARAM", "'set_presence' must be offline, online or unavailable");
       }
+      // A syncing client is online unless it says otherwise ("Presence", `set_presence`).
+      await setPresence?.(user.userId, (presence ?? "online") as "online" | "unavailable" | "offline");
       const filter = await filters.resolve(user.userId, q("filter"));
       const response = await sync.sync({
         userId: user.userId,

@@ -5,6 +5,10 @@ import type { SyncService } from "../../../services/sync/sync-service.js";
 import { getSync } from "./get-sync.js";
 
 /** Every sync route. */
-export function syncRoutes(sync: SyncService, filters: FilterService): Route[] {
-  return [getSync(sync, filters)];
+export function syncRoutes(
+  sync: SyncService,
+  filters: FilterService,
+  setPresence?: (userId: string, state: "online" | "unavailable" | "offline") => Promise<void>,
+): Route[] {
+  return [getSync(sync, filters, setPresence)];
 }

@@ -38,6 +38,7 @@ export interface RemoteKeys {
 export interface EduSink {
   typing(origin: string, content: Record<string, unknown>): Promise<void>;
   receipt(origin: string, content: Record<string, unknown>): Promise<void>;
+  presence?(origin: string, content: Record<string, unknown>): Promise<void>;
 }
 
 /** What the inbound service needs. */
@@ -154,6 +155,7 @@ export class InboundService {
     try {
       if (e.edu_type === "m.typing") await this.deps.edus?.typing(origin, content);
       else if (e.edu_type === "m.receipt") await this.deps.edus?.receipt(origin, content);
+      else if (e.edu_type === "m.presence") await this.deps.edus?.presence?.(origin, content);
     } catch (err) {
       this.deps.logger.debug({ origin, eduType: e.edu_type, err: (err as Error).message }, "ignored an EDU");
     }

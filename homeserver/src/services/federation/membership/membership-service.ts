@@ -225,6 +225,30 @@ export class FederatedMembership {
     return { roomId: res.room_id, servers: [server, ...servers.filter((x) => x !== server)] };
   }
 
+  /** A user's profile from their server (`GET /query/profile`); undefined when there is none. */
+  async queryProfile(userId: string): Promise<Record<string, unknown> | undefined> {
+    try {
+      const res = await this.deps.client.request(
+        domainOf(userId),
+        "GET",
+        "/_matrix/federation/v1/query/profile",
+        {
+          query: { user_id: userId },
+        },
+      );
+      const body = res.json;
+      return typeof body === "object" && body !== null ? (body as Record<string, unknown>) : undefined;
+    } catch (e) {
+      if ((e as { status?: number }).status === 404) return undefined;
+      throw new MatrixError(
+        "M_UNKNOWN",
+        `Could not reach ${domainOf(userId)}: ${(e as Error).message}`,
+        {},
+        502,
+      );
+    }
+  }
+
   /** Rejects an invite to a room we hold no state for: `make_leave`/`send_leave` via the inviting server. */
   async rejectInvite(
     userId: string,
