@@ -22,6 +22,7 @@ import { ReceiptService } from "./services/ephemeral/receipts.js";
 import { TypingService } from "./services/ephemeral/typing.js";
 import { ClientEventFormatter } from "./services/events/client-format.js";
 import { EventPipeline } from "./services/events/pipeline.js";
+import { BackfillService } from "./services/federation/backfill.js";
 import { InboundService } from "./services/federation/inbound/inbound-service.js";
 import { FederatedMembership } from "./services/federation/membership/membership-service.js";
 import {
@@ -159,6 +160,7 @@ export async function buildModules(ctx: ModuleContext): Promise<BuiltModules> {
   // Federation (Server-Server API), when a listener is configured.
   let federation: FederationModule | undefined;
   let membership: FederatedMembership | undefined;
+  let backfill: BackfillService | undefined;
   const inboundRoutes: FederationRoute[] = [];
   if (config.federation.bind) {
     federation = await federationModule({
@@ -228,6 +230,15 @@ export async function buildModules(ctx: ModuleContext): Promise<BuiltModules> {
       relay: (roomId, relayed) => void sender?.enqueueRoomEvents(roomId, relayed, { relay: true }),
     });
     inboundRoutes.push(...membershipRoutes(inbound, membership));
+    backfill = new BackfillService({
+      serverName: config.serverName,
+      pipeline,
+      events,
+      rooms: roomStore,
+      client: federation.client,
+      inbound,
+      logger,
+    });
   }
   rooms = new RoomService({
     serverName: config.serverName,
@@ -265,6 +276,7 @@ export async function buildModules(ctx: ModuleContext): Promise<BuiltModules> {
         presence.events(viewer, after, upTo) as unknown as Promise<Record<string, unknown>[]>,
     },
     setPresence: (userId, state) => presence.setLocal(userId, state, undefined, true),
+    ...(backfill ? { backfill: (roomId: string, limit: number) => backfill!.backfill(roomId, limit) } : {}),
   });
   accountData = reads.accountData;
 

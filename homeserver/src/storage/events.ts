@@ -30,6 +30,11 @@ export interface EventRecord {
   readonly outlier?: boolean;
   /** The redaction event that was applied to this event. */
   readonly redactedBy?: string;
+  /**
+   * Fetched from another server to page back through history (`/backfill`): in the topological order
+   * that `/messages` reads, but not in the stream order of `/sync` (it is old history, not news).
+   */
+  readonly backfilled?: boolean;
   /** The local sender's device and transaction ID, for `unsigned.transaction_id`. */
   readonly txn?: { readonly deviceId: string; readonly txnId: string };
 }
@@ -111,7 +116,7 @@ export class EventStore {
   insertOps(eventId: string, record: EventRecord, sender?: string): WriteOp[] {
     const ops: WriteOp[] = [put(this.#events, eventId, record)];
     if (!record.outlier && !record.rejected && !record.softFailed) {
-      ops.push(put(this.#timeline, key(record.roomId, record.stream), eventId));
+      if (!record.backfilled) ops.push(put(this.#timeline, key(record.roomId, record.stream), eventId));
       ops.push(put(this.#topological, key(record.roomId, record.depth, record.stream), eventId));
     }
     if (record.txn && sender)

@@ -75,7 +75,12 @@ interface Working {
   extremities: Map<string, number>;
   pending: Map<string, StoredEvent>;
   /** Accepted events, in order; stream positions are assigned when the batch is issued. */
-  accepted: Array<{ eventId: string; pdu: Pdu; record: Omit<EventRecord, "stream">; membership?: string }>;
+  accepted: Array<{
+    eventId: string;
+    pdu: Pdu;
+    record: Omit<EventRecord, "stream">;
+    membership?: string | undefined;
+  }>;
   groups: Array<{ id: number; state: ReadonlyMap<string, string>; ops: WriteOp[] }>;
   redactions: Array<{ target: StoredEvent; redactionId: string }>;
   currentBefore: ReadonlyMap<string, string>;
@@ -752,6 +757,47 @@ export class EventPipeline {
       outcome: rejected ? "rejected" : softFailed ? "soft-failed" : "accepted",
       ...(rejected ? { reason: rejected } : {}),
     };
+  }
+
+  /**
+   * Stores events fetched with `/backfill` (already verified by the caller), older than anything we
+   * hold: each must pass the auth rules against its own auth events (stored), else it is kept as a
+   * rejected outlier. They enter the topological order `/messages` pages through, not the stream order
+   * of `/sync`, and do not change current state or extremities. Their state is taken to be
+   * `stateGroupBefore` (the state before the oldest event we held), for history visibility.
+   */
+  async persistBackfilled(
+    roomId: string,
+    roomVersion: string,
+    pdus: readonly Pdu[],
+    stateGroupBefore: number,
+  ): Promise<number> {
+    return this.inRoom(roomId, async () => {
+      const w = await this.#working(roomId);
+      let added = 0;
+      for (const pdu of pdus) {
+        const eventId = computeEventId(pdu, roomVersion);
+        const existing = w.pending.get(eventId) ?? (await this.#deps.events.get(eventId));
+        if (existing && !existing.outlier) continue;
+        const rejected = await this.#authAgainstOwnAuthEvents(w, pdu, eventId, roomVersion);
+        this.#stage(w, pdu, eventId, roomVersion, {
+          rejected,
+          outlier: rejected !== undefined,
+          stateBefore: stateGroupBefore,
+          stateAfter: stateGroupBefore,
+        });
+        if (!rejected) {
+          const last = w.accepted[w.accepted.length - 1]!;
+          last.record = { ...last.record, backfilled: true };
+          delete last.membership;
+          added++;
+        }
+      }
+      if (w.accepted.length === 0) return 0;
+      const { durable } = await this.#issue(w, [], { outliersOnly: true });
+      await durable;
+      return added;
+    });
   }
 
   /** Adds an event's record to a batch (no checks). */

@@ -157,6 +157,29 @@ describe("federation between two Hearth servers", () => {
     });
   }, 30_000);
 
+  it("backfills history from before a late join", async () => {
+    const created = await alice.post("/_matrix/client/v3/createRoom", { preset: "public_chat" });
+    const roomId = created.body.room_id as string;
+    for (let i = 0; i < 30; i++) {
+      await alice.put(`/_matrix/client/v3/rooms/${enc(roomId)}/send/m.room.message/h${i}`, {
+        body: `early ${i}`,
+      });
+    }
+    expect((await bob.post(`/_matrix/client/v3/join/${enc(roomId)}`)).status).toBe(200);
+    const seen: string[] = [];
+    let from: string | undefined;
+    for (let page = 0; page < 10; page++) {
+      const res = await bob.get(
+        `/_matrix/client/v3/rooms/${enc(roomId)}/messages?dir=b&limit=10${from ? `&from=${enc(from)}` : ""}`,
+      );
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      for (const e of res.body.chunk) if (e.type === "m.room.message") seen.push(e.content.body);
+      if (!res.body.end) break;
+      from = res.body.end;
+    }
+    expect(seen.reverse()).toEqual(Array.from({ length: 30 }, (_, i) => `early ${i}`));
+  }, 30_000);
+
   it("invites a user of the other server, who accepts", async () => {
     const created = await alice.post("/_matrix/client/v3/createRoom", { preset: "private_chat" });
     const roomId = created.body.room_id as string;

@@ -39,6 +39,8 @@ export interface ReadModuleDeps {
   readonly ephemeral?: EphemeralSource;
   /** Push rules for initial syncs' `m.push_rules` account data. */
   readonly pushRules?: (userId: string) => Promise<Record<string, unknown>>;
+  /** Fetches older history from other servers when `/messages` pages past what we hold. */
+  readonly backfill?: (roomId: string, limit: number) => Promise<number>;
   /** Presence for sync's `presence` section. */
   readonly presence?: PresenceSource;
   /** Applies `set_presence` of a sync (online unless the client says otherwise). */
@@ -77,7 +79,13 @@ export async function readModule(deps: ReadModuleDeps): Promise<ReadModule> {
     ...(deps.pushRules ? { pushRules: deps.pushRules } : {}),
     ...(deps.presence ? { presence: deps.presence } : {}),
   });
-  const reads = new RoomReadService({ events, rooms: roomStore, visibility, reader });
+  const reads = new RoomReadService({
+    events,
+    rooms: roomStore,
+    visibility,
+    reader,
+    ...(deps.backfill ? { backfill: deps.backfill } : {}),
+  });
   return {
     routes: [
       ...filterRoutes(filters),

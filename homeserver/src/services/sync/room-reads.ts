@@ -52,6 +52,11 @@ export interface RoomReadDeps {
   readonly rooms: RoomStore;
   readonly visibility: HistoryVisibility;
   readonly reader: RoomStateReader;
+  /**
+   * Fetches history older than the oldest event held from other servers in the room (`/backfill`);
+   * returns how many events it added.
+   */
+  readonly backfill?: (roomId: string, limit: number) => Promise<number>;
 }
 
 /** The largest position a key can encode. */
@@ -155,7 +160,17 @@ export class RoomReadService {
       start = formatTopoToken(from);
     } else start = formatTopoToken({ depth: 0, stream: 0 });
 
-    const scan = await this.#scan(viewer, roomId, req.dir, from, to, req.limit, req.filter);
+    let scan = await this.#scan(viewer, roomId, req.dir, from, to, req.limit, req.filter);
+    // Paging back past the oldest event we hold: ask the room's other servers for older history,
+    // while the page is short and they still have some (bounded).
+    for (
+      let round = 0;
+      req.dir === "b" && scan.exhausted && scan.events.length < req.limit && round < 5;
+      round++
+    ) {
+      if (!this.deps.backfill || (await this.deps.backfill(roomId, req.limit)) === 0) break;
+      scan = await this.#scan(viewer, roomId, req.dir, from, to, req.limit, req.filter);
+    }
     const opts = { userId: user.userId, ...(user.deviceId ? { deviceId: user.deviceId } : {}) };
     const out: Json = {
       start,

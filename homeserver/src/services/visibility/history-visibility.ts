@@ -166,9 +166,11 @@ export class RoomViewer {
     if (visibility === "world_readable") return true; // rule 1
     if (membership === "join") return true; // rule 2
     if (visibility === "shared") {
-      // rule 3: joined at any point after the event was sent
+      // rule 3: joined at any point after the event was sent. Backfilled events are older than every
+      // event held before them (their stream positions are newer only because they arrived later).
       const history = await this.membershipHistory();
-      if (history.some((m) => m.membership === "join" && m.stream > ev.stream)) return true;
+      if (history.some((m) => m.membership === "join" && (ev.backfilled || m.stream > ev.stream)))
+        return true;
     }
     if (visibility === "invited" && membership === "invite") return true; // rule 4
     return false; // rule 5

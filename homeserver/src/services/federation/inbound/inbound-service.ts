@@ -217,6 +217,16 @@ export class InboundService {
   }
 
   /** Fetches and stores (as outliers) the auth chain of an event whose auth events we lack. */
+  ensureAuthEvents(
+    origin: string,
+    roomId: string,
+    roomVersion: string,
+    pdu: Pdu,
+    eventId: string,
+  ): Promise<void> {
+    return this.#ensureAuthEvents(origin, roomId, roomVersion, pdu, eventId);
+  }
+
   async #ensureAuthEvents(origin: string, roomId: string, roomVersion: string, pdu: Pdu, eventId: string) {
     if ((await this.#missing(authEventIds(pdu), false)).length === 0) return;
     const res = (await this.deps.client.request(
