@@ -4,8 +4,10 @@ import type { InboundService } from "../../services/federation/inbound/inbound-s
 import type { FederatedMembership } from "../../services/federation/membership/membership-service.js";
 import { receiveInvite } from "./invite.js";
 import { makeJoin } from "./make-join.js";
+import { makeKnock } from "./make-knock.js";
 import { makeLeave } from "./make-leave.js";
 import { sendJoin } from "./send-join.js";
+import { sendKnock } from "./send-knock.js";
 import { sendLeave } from "./send-leave.js";
 import { sendTransaction } from "./send-transaction.js";
 
@@ -21,5 +23,7 @@ export function membershipRoutes(
     makeLeave(membership),
     sendLeave(membership),
     receiveInvite(membership),
+    makeKnock(membership),
+    sendKnock(membership),
   ];
 }

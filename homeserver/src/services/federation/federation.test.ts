@@ -180,6 +180,36 @@ describe("federation between two Hearth servers", () => {
     expect(seen.reverse()).toEqual(Array.from({ length: 30 }, (_, i) => `early ${i}`));
   }, 30_000);
 
+  it("knocks on a room of the other server, and gets in once invited", async () => {
+    const created = await alice.post("/_matrix/client/v3/createRoom", {
+      preset: "private_chat",
+      room_version: "10",
+      name: "Knock knock",
+      initial_state: [{ type: "m.room.join_rules", state_key: "", content: { join_rule: "knock" } }],
+    });
+    const roomId = created.body.room_id as string;
+    const knocked = await bob.post(
+      `/_matrix/client/v3/knock/${enc(roomId)}?via=${enc(servers[0]!.config.serverName)}`,
+      {
+        reason: "hello?",
+      },
+    );
+    expect(knocked.status, JSON.stringify(knocked.body)).toBe(200);
+    const sync = await bob.get("/_matrix/client/v3/sync");
+    const knockState = sync.body.rooms.knock[roomId].knock_state.events;
+    expect(knockState).toContainEqual(
+      expect.objectContaining({ type: "m.room.name", content: { name: "Knock knock" } }),
+    );
+    await waitFor(async () => {
+      const m = await servers[0]!.services.roomStore.membership(bob.userId, roomId);
+      return m?.membership === "knock" ? true : undefined;
+    });
+    expect(
+      (await alice.post(`/_matrix/client/v3/rooms/${enc(roomId)}/invite`, { user_id: bob.userId })).status,
+    ).toBe(200);
+    expect((await bob.post(`/_matrix/client/v3/join/${enc(roomId)}`)).status).toBe(200);
+  }, 30_000);
+
   it("invites a user of the other server, who accepts", async () => {
     const created = await alice.post("/_matrix/client/v3/createRoom", { preset: "private_chat" });
     const roomId = created.body.room_id as string;
@@ -191,9 +221,11 @@ describe("federation between two Hearth servers", () => {
       const s = await bob.get("/_matrix/client/v3/sync");
       return s.body.rooms?.invite?.[roomId] ? s.body : undefined;
     });
-    expect(
-      sync.rooms.invite[roomId].invite_state.events.some((e: { type: string }) => e.type === "m.room.member"),
-    ).toBe(true);
+    const inviteState = sync.rooms.invite[roomId].invite_state.events.map((e: { type: string }) => e.type);
+    expect(inviteState).toContain("m.room.member");
+    // The stripped state the inviting server sent comes with it.
+    expect(inviteState).toContain("m.room.create");
+    expect(inviteState).toContain("m.room.join_rules");
     const accepted = await bob.post(`/_matrix/client/v3/join/${enc(roomId)}`);
     expect(accepted.status, JSON.stringify(accepted.body)).toBe(200);
     await bob.put(`/_matrix/client/v3/rooms/${enc(roomId)}/send/m.room.message/x`, { body: "thanks" });

@@ -47,6 +47,12 @@ export interface RemoteMembership {
     content: Record<string, unknown>,
   ): Promise<string>;
   rejectInvite(userId: string, roomId: string, servers: readonly string[], reason?: string): Promise<void>;
+  knock(
+    userId: string,
+    roomId: string,
+    servers: readonly string[],
+    content: Record<string, unknown>,
+  ): Promise<void>;
   /** Resolves an alias of another server (`GET /query/directory`). */
   queryAlias(alias: string): Promise<{ roomId: string; servers: string[] }>;
 }
@@ -346,8 +352,24 @@ export class RoomService {
   }
 
   /** `POST /knock/{roomIdOrAlias}` ("Knocking on rooms"): room versions 7+; the auth rules decide. */
-  async knock(userId: string, roomIdOrAlias: string, reason?: string): Promise<string> {
-    const roomId = await this.resolveRoom(roomIdOrAlias);
+  async knock(
+    userId: string,
+    roomIdOrAlias: string,
+    reason?: string,
+    via: readonly string[] = [],
+  ): Promise<string> {
+    const { roomId, servers } = await this.#resolveWithServers(roomIdOrAlias);
+    if (this.deps.federation && !(await this.#participating(roomId))) {
+      const content: Record<string, unknown> = { ...(await this.#profile(userId)) };
+      if (reason !== undefined) content.reason = reason;
+      await this.deps.federation.knock(
+        userId,
+        roomId,
+        await this.#joinServers(userId, roomId, [...via, ...servers]),
+        content,
+      );
+      return roomId;
+    }
     await this.#requireRoom(roomId);
     const info = (await this.deps.rooms.info(roomId))!;
     if (!roomVersionRules(info.roomVersion).auth.knocking) {

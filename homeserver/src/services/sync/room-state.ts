@@ -96,12 +96,33 @@ export class RoomStateReader {
     }
     const extraIds = new Set(extra.map((e) => e.eventId));
     const events = [...(await this.load(ids.filter((id) => !extraIds.has(id)))), ...extra];
-    return events.map((ev) => ({
+    const stripped = events.map((ev) => ({
       type: ev.pdu.type,
       state_key: ev.pdu.state_key ?? "",
       content: ev.pdu.content,
       sender: ev.pdu.sender,
     }));
+    // A room we hold no state for (an invite or knock over federation): the stripped state the other
+    // server sent with it, kept in the event's `unsigned`.
+    if (group < 0) {
+      for (const ev of extra) {
+        const unsigned = (ev.pdu.unsigned ?? {}) as Record<string, unknown>;
+        const sent = unsigned.invite_room_state ?? unsigned.knock_room_state;
+        if (!Array.isArray(sent)) continue;
+        for (const e of sent as Array<Record<string, unknown>>) {
+          if (typeof e?.type !== "string" || typeof e.state_key !== "string" || typeof e.sender !== "string")
+            continue;
+          if (stripped.some((x) => x.type === e.type && x.state_key === e.state_key)) continue;
+          stripped.unshift({
+            type: e.type,
+            state_key: e.state_key,
+            content: (typeof e.content === "object" && e.content !== null ? e.content : {}) as never,
+            sender: e.sender,
+          });
+        }
+      }
+    }
+    return stripped;
   }
 
   /** Events as a client asked for them: client or federation format, `event_fields` applied. */

@@ -44,7 +44,8 @@ export function knockRoom(rooms: RoomService): Route {
     auth: "required",
     async handler(req) {
       const target = roomIdOrAliasParam(req.param("roomIdOrAlias"));
-      const roomId = await rooms.knock(req.user().userId, target, reason(await req.json()));
+      const servers = [...(req.c.req.queries("via") ?? []), ...(req.c.req.queries("server_name") ?? [])];
+      const roomId = await rooms.knock(req.user().userId, target, reason(await req.json()), servers);
       return ok({ room_id: roomId });
     },
   };

@@ -197,6 +197,71 @@ export class FederatedMembership {
     });
   }
 
+  /**
+   * Knocks on a room held by other servers ("Knocking upon a room"): `make_knock`, sign, `send_knock`;
+   * the knock is kept with the room's stripped state so `/sync` shows it under `rooms.knock`.
+   */
+  async knock(
+    userId: string,
+    roomId: string,
+    servers: readonly string[],
+    content: Record<string, unknown>,
+  ): Promise<void> {
+    const { client, serverName, signingKey, pipeline } = this.deps;
+    let lastError: unknown;
+    for (const server of [...new Set(servers)].filter((s) => s !== serverName)) {
+      try {
+        const made = (
+          await client.request(
+            server,
+            "GET",
+            `/_matrix/federation/v1/make_knock/${encodeURIComponent(roomId)}/${encodeURIComponent(userId)}`,
+            { query: { ver: ALL_VERSIONS } },
+          )
+        ).json as { event?: Record<string, unknown>; room_version?: unknown };
+        const roomVersion = typeof made.room_version === "string" ? made.room_version : "";
+        if (!isKnownRoomVersion(roomVersion) || !made.event)
+          throw new MatrixError("M_BAD_JSON", "Bad make_knock answer");
+        const event: Record<string, unknown> = {
+          ...made.event,
+          content: {
+            ...((made.event.content as Record<string, unknown>) ?? {}),
+            ...content,
+            membership: "knock",
+          },
+        };
+        delete event.hashes;
+        delete event.signatures;
+        const signed = signEvent(event, serverName, signingKey, roomVersion) as unknown as Pdu;
+        const eventId = computeEventId(signed, roomVersion);
+        const res = (
+          await client.request(
+            server,
+            "PUT",
+            `/_matrix/federation/v1/send_knock/${encodeURIComponent(roomId)}/${encodeURIComponent(eventId)}`,
+            { body: signed },
+          )
+        ).json as { knock_room_state?: unknown };
+        const state = Array.isArray(res.knock_room_state) ? res.knock_room_state : [];
+        await pipeline.persistOutOfBand(roomId, roomVersion, {
+          ...signed,
+          unsigned: { knock_room_state: state },
+        } as Pdu);
+        return;
+      } catch (e) {
+        lastError = e;
+      }
+    }
+    throw lastError instanceof MatrixError
+      ? lastError
+      : new MatrixError(
+          "M_UNKNOWN",
+          `Could not knock: ${(lastError as Error)?.message ?? "no server answered"}`,
+          {},
+          502,
+        );
+  }
+
   /** Resolves an alias of another server through its directory (`GET /query/directory`). */
   async queryAlias(alias: string): Promise<{ roomId: string; servers: string[] }> {
     const server = domainOf(alias);
@@ -506,6 +571,35 @@ export class FederatedMembership {
       members_omitted: false,
       servers_in_room: [...servers],
     };
+  }
+
+  /** `GET /make_knock/{roomId}/{userId}`: a knock template, for room versions with knocking. */
+  async makeKnock(origin: string, roomId: string, userId: string, versions: readonly string[]) {
+    if (domainOf(userId) !== origin)
+      throw new MatrixError("M_FORBIDDEN", "The user is not on the requesting server");
+    const roomVersion = await this.#requireRoomVersion(roomId, versions);
+    if (!roomVersionRules(roomVersion).auth.knocking) {
+      throw new MatrixError("M_INCOMPATIBLE_ROOM_VERSION", "This room's version does not support knocking", {
+        room_version: roomVersion,
+      });
+    }
+    const { event } = await this.deps.pipeline.template(roomId, {
+      type: "m.room.member",
+      sender: userId,
+      state_key: userId,
+      content: { membership: "knock" },
+    });
+    const probe = signEvent(event, this.deps.serverName, this.deps.signingKey, roomVersion) as unknown as Pdu;
+    const refusal = await this.deps.pipeline.authAgainstCurrent(roomId, probe, roomVersion);
+    if (refusal)
+      throw new MatrixError("M_FORBIDDEN", `You are not allowed to knock on this room (${refusal})`);
+    return { event, room_version: roomVersion };
+  }
+
+  /** `PUT /send_knock/{roomId}/{eventId}`: accepts the knock; answers the room's stripped state. */
+  async sendKnock(origin: string, roomId: string, eventId: string, body: Record<string, unknown>) {
+    await this.#acceptMembership(origin, roomId, eventId, body, "knock");
+    return { knock_room_state: await this.strippedState(roomId) };
   }
 
   /** `PUT /v2/send_leave/{roomId}/{eventId}`. */
