@@ -191,6 +191,7 @@ export async function buildModules(ctx: ModuleContext): Promise<BuiltModules> {
       client: federation.client,
       logger,
       onContact: (origin) => sender?.markReachable(origin),
+      serverAllowed: (origin, roomId) => federation!.access.serverAllowed(origin, roomId),
       edus: {
         // EDUs speak only for the sending server's own users.
         async typing(origin, content) {
@@ -202,6 +203,7 @@ export async function buildModules(ctx: ModuleContext): Promise<BuiltModules> {
         presence: (origin, content) => presence.applyRemote(origin, content.push),
         async receipt(origin, content) {
           for (const [roomId, byType] of Object.entries(content)) {
+            if (!(await federation!.access.serverAllowed(origin, roomId))) continue;
             const read = (byType as Record<string, unknown>)?.["m.read"];
             if (typeof read !== "object" || read === null) continue;
             for (const [userId, r] of Object.entries(

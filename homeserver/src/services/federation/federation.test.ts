@@ -27,18 +27,19 @@ const enc = encodeURIComponent;
 async function federatedServer(
   caFile: string,
   ca: Awaited<ReturnType<typeof createTestCa>>,
+  host = "127.0.0.1",
 ): Promise<TestServer> {
   const port = await freePort();
-  const leaf = await createLeafCertificate(ca, ["127.0.0.1"]);
+  const leaf = await createLeafCertificate(ca, [host]);
   const certFile = join(dir, `${port}.crt`);
   const keyFile = join(dir, `${port}.key`);
   await writeFile(certFile, leaf.cert);
   await writeFile(keyFile, leaf.key);
   return startTestServer({
     log_level: process.env.FED_LOG ?? "silent",
-    server_name: `127.0.0.1:${port}`,
+    server_name: `${host}:${port}`,
     registration: "open",
-    federation_bind: `127.0.0.1:${port}`,
+    federation_bind: `${host}:${port}`,
     tls_cert: certFile,
     tls_key: keyFile,
     federation_ca: caFile,
@@ -51,7 +52,7 @@ beforeAll(async () => {
   const ca = await createTestCa();
   const caFile = join(dir, "ca.pem");
   await writeFile(caFile, ca.cert);
-  servers.push(await federatedServer(caFile, ca), await federatedServer(caFile, ca));
+  servers.push(await federatedServer(caFile, ca), await federatedServer(caFile, ca, "127.0.0.2"));
   alice = await registerUser(servers[0]!, "alice");
   bob = await registerUser(servers[1]!, "bob");
 }, 30_000);
@@ -208,6 +209,28 @@ describe("federation between two Hearth servers", () => {
       (await alice.post(`/_matrix/client/v3/rooms/${enc(roomId)}/invite`, { user_id: bob.userId })).status,
     ).toBe(200);
     expect((await bob.post(`/_matrix/client/v3/join/${enc(roomId)}`)).status).toBe(200);
+  }, 30_000);
+
+  it("refuses events from a server the room's ACL denies", async () => {
+    const created = await alice.post("/_matrix/client/v3/createRoom", { preset: "public_chat" });
+    const roomId = created.body.room_id as string;
+    expect((await bob.post(`/_matrix/client/v3/join/${enc(roomId)}`)).status).toBe(200);
+    await bob.put(`/_matrix/client/v3/rooms/${enc(roomId)}/send/m.room.message/acl1`, { body: "before" });
+    await waitFor(async () => ((await bodies(alice, roomId)).includes("before") ? true : undefined));
+    // ACLs match the server name without its port ("Server Access Control Lists").
+    const acl = await alice.put(`/_matrix/client/v3/rooms/${enc(roomId)}/state/m.room.server_acl`, {
+      allow: ["*"],
+      deny: ["127.0.0.2"],
+      allow_ip_literals: true,
+    });
+    expect(acl.status, JSON.stringify(acl.body)).toBe(200);
+    await waitFor(async () => {
+      const s = await servers[1]!.services.roomStore.currentStateEventId(roomId, "m.room.server_acl", "");
+      return s ? true : undefined;
+    });
+    await bob.put(`/_matrix/client/v3/rooms/${enc(roomId)}/send/m.room.message/acl2`, { body: "after" });
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(await bodies(alice, roomId)).not.toContain("after");
   }, 30_000);
 
   it("invites a user of the other server, who accepts", async () => {

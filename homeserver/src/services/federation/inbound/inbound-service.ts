@@ -53,6 +53,8 @@ export interface InboundDeps {
   readonly edus?: EduSink;
   /** Called when a server sends us anything (the sender resets its backoff). */
   readonly onContact?: (origin: string) => void;
+  /** Whether the room's `m.room.server_acl` lets `origin` in ("Server Access Control Lists"). */
+  readonly serverAllowed?: (origin: string, roomId: string) => Promise<boolean>;
 }
 
 /** Most PDUs and EDUs in one transaction ("Transactions"). */
@@ -131,6 +133,10 @@ export class InboundService {
             results[id] = { error: "Unknown room" };
             continue;
           }
+          if (this.deps.serverAllowed && !(await this.deps.serverAllowed(origin, roomId))) {
+            results[id] = { error: "The room's server ACL denies this server" };
+            continue;
+          }
           try {
             await this.deps.pipeline.inRoom(roomId, () =>
               this.#processPdu(origin, roomId, info.roomVersion, pdu, 0),
@@ -152,6 +158,9 @@ export class InboundService {
     const e = edu as { edu_type?: unknown; content?: unknown };
     if (typeof e?.content !== "object" || e.content === null) return;
     const content = e.content as Record<string, unknown>;
+    // Room EDUs from a server a room's ACL denies are dropped ("Server Access Control Lists").
+    const roomId = typeof content.room_id === "string" ? content.room_id : undefined;
+    if (roomId && this.deps.serverAllowed && !(await this.deps.serverAllowed(origin, roomId))) return;
     try {
       if (e.edu_type === "m.typing") await this.deps.edus?.typing(origin, content);
       else if (e.edu_type === "m.receipt") await this.deps.edus?.receipt(origin, content);
@@ -206,8 +215,13 @@ export class InboundService {
       stateBefore = await this.#stateAt(origin, roomId, roomVersion, eventId);
     }
     const result = await pipeline.persistRemote(roomId, roomVersion, pdu, stateBefore ? { stateBefore } : {});
-    if (result.outcome === "rejected")
+    if (result.outcome === "rejected") {
       this.deps.logger.info({ eventId, reason: result.reason }, "rejected a PDU");
+      // Stored as rejected, and reported as an error in the transaction's per-PDU results (an
+      // event that fails the auth rules, e.g. from a server whose users are not in the room, was
+      // not "successfully handled").
+      throw new Error(`rejected: ${result.reason ?? "failed the authorization rules"}`);
+    }
   }
 
   /** The IDs among `ids` that are not stored (or only as outliers, when `timeline`). */
