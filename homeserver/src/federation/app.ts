@@ -13,6 +13,7 @@ import {
 } from "@hearth/federation";
 import { type Context, Hono } from "hono";
 import type { Logger } from "pino";
+import { parseJsonObject, pathPatternRegex } from "../http/body.js";
 import type { RouteResponse } from "../http/route.js";
 import type { FederationRequestContext, FederationRoute } from "./route.js";
 
@@ -62,29 +63,6 @@ async function readBody(c: Context, maxBytes: number): Promise<Uint8Array> {
   return buf;
 }
 
-function parseBody(buf: Uint8Array): Record<string, unknown> | undefined {
-  if (buf.byteLength === 0) return undefined;
-  let value: unknown;
-  try {
-    value = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(buf));
-  } catch {
-    throw new MatrixError("M_NOT_JSON", "Content not JSON.");
-  }
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw new MatrixError("M_BAD_JSON", "The request body must be a JSON object");
-  }
-  return value as Record<string, unknown>;
-}
-
-/** Turns a Hono path pattern into a regex over the raw path, to answer 405 for known paths. */
-function patternRegex(path: string): RegExp {
-  const escaped = path
-    .split("/")
-    .map((seg) => (seg.startsWith(":") ? "[^/]+" : seg.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")))
-    .join("/");
-  return new RegExp(`^${escaped}/?$`);
-}
-
 function decodeQueryPart(s: string): string {
   try {
     return decodeURIComponent(s.replace(/\+/g, " "));
@@ -119,12 +97,12 @@ export function createFederationApp(deps: FederationAppDeps): Hono {
 
   for (const route of deps.routes) {
     for (const path of route.paths) {
-      patterns.push(patternRegex(path));
+      patterns.push(pathPatternRegex(path));
       app.on(route.method, path, async (c) => {
         const rawTarget = rawRequestTarget(c);
         let body: Promise<Record<string, unknown> | undefined> | undefined;
         const readJson = () => {
-          body ??= readBody(c, maxBytes).then(parseBody);
+          body ??= readBody(c, maxBytes).then(parseJsonObject);
           return body;
         };
         let origin: string | undefined;

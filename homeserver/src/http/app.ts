@@ -7,6 +7,7 @@
 import { MatrixError } from "@hearth/federation";
 import { type Context, Hono } from "hono";
 import type { Logger } from "pino";
+import { parseJsonObject, pathPatternRegex } from "./body.js";
 import type { RateLimiter } from "./rate-limit.js";
 import type { RequestContext, Requester, Route } from "./route.js";
 
@@ -50,26 +51,7 @@ async function readJson(c: Context, maxBytes: number): Promise<Record<string, un
   if (length > maxBytes) throw new MatrixError("M_TOO_LARGE", "Request body too large");
   const buf = await c.req.arrayBuffer();
   if (buf.byteLength > maxBytes) throw new MatrixError("M_TOO_LARGE", "Request body too large");
-  if (buf.byteLength === 0) return {};
-  let value: unknown;
-  try {
-    value = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(buf));
-  } catch {
-    throw new MatrixError("M_NOT_JSON", "Content not JSON.");
-  }
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw new MatrixError("M_BAD_JSON", "The request body must be a JSON object");
-  }
-  return value as Record<string, unknown>;
-}
-
-/** Turns a Hono path pattern into a regex over the raw path, to answer 405 for known paths. */
-function patternRegex(path: string): RegExp {
-  const escaped = path
-    .split("/")
-    .map((seg) => (seg.startsWith(":") ? "[^/]+" : seg.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")))
-    .join("/");
-  return new RegExp(`^${escaped}/?$`);
+  return parseJsonObject(buf) ?? {};
 }
 
 /** Builds the Hono app from route descriptors. */
@@ -81,7 +63,7 @@ export function createApp(deps: AppDeps): Hono {
 
   for (const route of deps.routes) {
     for (const path of route.paths) {
-      patterns.push(patternRegex(path));
+      patterns.push(pathPatternRegex(path));
       app.on(route.method, path, async (c) => {
         let requester: Requester | undefined;
         let parsedBody: Promise<Record<string, unknown>> | undefined;

@@ -73,25 +73,96 @@ export class FederatedMembership {
     servers: readonly string[],
     content: Record<string, unknown>,
   ): Promise<void> {
+    await this.#throughServers(servers, "join the room", (server) =>
+      this.#joinVia(server, userId, roomId, content),
+    );
+  }
+
+  /** Runs `attempt` with each server in turn until one succeeds; the last failure otherwise. */
+  async #throughServers(
+    servers: readonly string[],
+    what: string,
+    attempt: (server: string) => Promise<void>,
+  ): Promise<void> {
     const candidates = [...new Set(servers)].filter((s) => s !== this.deps.serverName);
-    if (candidates.length === 0) throw new MatrixError("M_NOT_FOUND", "No server to join the room through");
+    if (candidates.length === 0) throw new MatrixError("M_NOT_FOUND", `No server to ${what} through`);
     let lastError: unknown;
     for (const server of candidates) {
       try {
-        await this.#joinVia(server, userId, roomId, content);
+        await attempt(server);
         return;
       } catch (e) {
         lastError = e;
-        this.deps.logger.info({ server, roomId, err: (e as Error).message }, "join through a server failed");
+        this.deps.logger.info({ server, err: (e as Error).message }, `could not ${what} through a server`);
       }
     }
     if (lastError instanceof MatrixError) throw lastError;
     throw new MatrixError(
       "M_UNKNOWN",
-      `Could not join the room: ${(lastError as Error)?.message ?? "no server answered"}`,
+      `Could not ${what}: ${(lastError as Error)?.message ?? "no server answered"}`,
       {},
       502,
     );
+  }
+
+  /**
+   * The membership handshake with a resident server ("Joining Rooms", "Leaving Rooms", "Knocking upon
+   * a room"): `make_{kind}` gives a template, which we fill in and sign; `send_{kind}` delivers it.
+   * Returns the signed event and the resident's answer.
+   */
+  async #handshake(
+    server: string,
+    kind: "join" | "leave" | "knock",
+    roomId: string,
+    userId: string,
+    content: Record<string, unknown>,
+  ): Promise<{ signed: Pdu; eventId: string; roomVersion: string; answer: Record<string, unknown> }> {
+    const { client, serverName, signingKey } = this.deps;
+    const room = encodeURIComponent(roomId);
+    const made = (
+      await client.request(
+        server,
+        "GET",
+        `/_matrix/federation/v1/make_${kind}/${room}/${encodeURIComponent(userId)}`,
+        kind === "leave" ? {} : { query: { ver: ALL_VERSIONS } },
+      )
+    ).json as { event?: Record<string, unknown>; room_version?: unknown };
+    const roomVersion = typeof made.room_version === "string" ? made.room_version : "1";
+    if (!isKnownRoomVersion(roomVersion))
+      throw new MatrixError("M_UNSUPPORTED_ROOM_VERSION", "Unsupported room version");
+    const template = made.event;
+    if (template?.type !== "m.room.member" || template.state_key !== userId || template.sender !== userId) {
+      throw new MatrixError("M_BAD_JSON", `make_${kind} returned an unusable event`);
+    }
+    const event: Record<string, unknown> = {
+      ...template,
+      room_id: roomId,
+      content: { ...((template.content as Record<string, unknown>) ?? {}), ...content, membership: kind },
+    };
+    delete event.hashes;
+    delete event.signatures;
+    delete event.unsigned;
+    if (roomVersionRules(roomVersion).eventIdFormat === "server-assigned") {
+      event.event_id = `$${randomBytes(18).toString("base64url")}:${serverName}`;
+    } else delete event.event_id;
+    const signed = signEvent(event, serverName, signingKey, roomVersion) as unknown as Pdu;
+    const eventId = computeEventId(signed, roomVersion);
+    // send_join and send_leave are v2 (v1 answers in a legacy array form); send_knock has only v1.
+    const sendVersion = kind === "knock" ? "v1" : "v2";
+    const answer = (
+      await client.request(
+        server,
+        "PUT",
+        `/_matrix/federation/${sendVersion}/send_${kind}/${room}/${encodeURIComponent(eventId)}`,
+        { body: signed },
+      )
+    ).json as Record<string, unknown>;
+    return {
+      signed,
+      eventId,
+      roomVersion,
+      answer: typeof answer === "object" && answer !== null ? answer : {},
+    };
   }
 
   async #joinVia(
@@ -100,53 +171,18 @@ export class FederatedMembership {
     roomId: string,
     content: Record<string, unknown>,
   ): Promise<void> {
-    const { client, serverName, signingKey, pipeline, inbound } = this.deps;
-    const made = (
-      await client.request(
-        server,
-        "GET",
-        `/_matrix/federation/v1/make_join/${encodeURIComponent(roomId)}/${encodeURIComponent(userId)}`,
-        { query: { ver: ALL_VERSIONS } },
-      )
-    ).json as { event?: Record<string, unknown>; room_version?: unknown };
-    const roomVersion = typeof made.room_version === "string" ? made.room_version : "1";
-    if (!isKnownRoomVersion(roomVersion))
-      throw new MatrixError("M_UNSUPPORTED_ROOM_VERSION", "Unsupported room version");
-    const template = made.event;
-    if (
-      !template ||
-      template.type !== "m.room.member" ||
-      template.state_key !== userId ||
-      template.sender !== userId
-    ) {
-      throw new MatrixError("M_BAD_JSON", "make_join returned an unusable event");
-    }
-    const rules = roomVersionRules(roomVersion);
-    const event: Record<string, unknown> = {
-      ...template,
-      room_id: roomId,
-      content: { ...((template.content as Record<string, unknown>) ?? {}), ...content, membership: "join" },
-    };
-    delete event.hashes;
-    delete event.signatures;
-    delete event.unsigned;
-    if (rules.eventIdFormat === "server-assigned")
-      event.event_id = `$${randomBytes(18).toString("base64url")}:${serverName}`;
-    else delete event.event_id;
-    const signed = signEvent(event, serverName, signingKey, roomVersion) as unknown as Pdu;
-    const eventId = computeEventId(signed, roomVersion);
-    const res = (
-      await client.request(
-        server,
-        "PUT",
-        `/_matrix/federation/v2/send_join/${encodeURIComponent(roomId)}/${encodeURIComponent(eventId)}`,
-        { body: signed },
-      )
-    ).json as { state?: unknown; auth_chain?: unknown; event?: unknown };
-    const state = Array.isArray(res.state) ? (res.state as Pdu[]) : [];
-    const authChain = Array.isArray(res.auth_chain) ? (res.auth_chain as Pdu[]) : [];
+    const { pipeline, inbound } = this.deps;
+    const { signed, eventId, roomVersion, answer } = await this.#handshake(
+      server,
+      "join",
+      roomId,
+      userId,
+      content,
+    );
+    const state = Array.isArray(answer.state) ? (answer.state as Pdu[]) : [];
+    const authChain = Array.isArray(answer.auth_chain) ? (answer.auth_chain as Pdu[]) : [];
     // A restricted join comes back signed by the authorising server too.
-    const joinEvent = (res.event && typeof res.event === "object" ? res.event : signed) as Pdu;
+    const joinEvent = (answer.event && typeof answer.event === "object" ? answer.event : signed) as Pdu;
     if (computeEventId(joinEvent, roomVersion) !== eventId)
       throw new MatrixError("M_BAD_JSON", "send_join changed our event");
 
@@ -207,59 +243,14 @@ export class FederatedMembership {
     servers: readonly string[],
     content: Record<string, unknown>,
   ): Promise<void> {
-    const { client, serverName, signingKey, pipeline } = this.deps;
-    let lastError: unknown;
-    for (const server of [...new Set(servers)].filter((s) => s !== serverName)) {
-      try {
-        const made = (
-          await client.request(
-            server,
-            "GET",
-            `/_matrix/federation/v1/make_knock/${encodeURIComponent(roomId)}/${encodeURIComponent(userId)}`,
-            { query: { ver: ALL_VERSIONS } },
-          )
-        ).json as { event?: Record<string, unknown>; room_version?: unknown };
-        const roomVersion = typeof made.room_version === "string" ? made.room_version : "";
-        if (!isKnownRoomVersion(roomVersion) || !made.event)
-          throw new MatrixError("M_BAD_JSON", "Bad make_knock answer");
-        const event: Record<string, unknown> = {
-          ...made.event,
-          content: {
-            ...((made.event.content as Record<string, unknown>) ?? {}),
-            ...content,
-            membership: "knock",
-          },
-        };
-        delete event.hashes;
-        delete event.signatures;
-        const signed = signEvent(event, serverName, signingKey, roomVersion) as unknown as Pdu;
-        const eventId = computeEventId(signed, roomVersion);
-        const res = (
-          await client.request(
-            server,
-            "PUT",
-            `/_matrix/federation/v1/send_knock/${encodeURIComponent(roomId)}/${encodeURIComponent(eventId)}`,
-            { body: signed },
-          )
-        ).json as { knock_room_state?: unknown };
-        const state = Array.isArray(res.knock_room_state) ? res.knock_room_state : [];
-        await pipeline.persistOutOfBand(roomId, roomVersion, {
-          ...signed,
-          unsigned: { knock_room_state: state },
-        } as Pdu);
-        return;
-      } catch (e) {
-        lastError = e;
-      }
-    }
-    throw lastError instanceof MatrixError
-      ? lastError
-      : new MatrixError(
-          "M_UNKNOWN",
-          `Could not knock: ${(lastError as Error)?.message ?? "no server answered"}`,
-          {},
-          502,
-        );
+    await this.#throughServers(servers, "knock", async (server) => {
+      const { signed, roomVersion, answer } = await this.#handshake(server, "knock", roomId, userId, content);
+      const state = Array.isArray(answer.knock_room_state) ? answer.knock_room_state : [];
+      await this.deps.pipeline.persistOutOfBand(roomId, roomVersion, {
+        ...signed,
+        unsigned: { knock_room_state: state },
+      } as Pdu);
+    });
   }
 
   /** Resolves an alias of another server through its directory (`GET /query/directory`). */
@@ -321,51 +312,11 @@ export class FederatedMembership {
     servers: readonly string[],
     reason?: string,
   ): Promise<void> {
-    const { client, serverName, signingKey, pipeline } = this.deps;
-    let lastError: unknown;
-    for (const server of [...new Set(servers)].filter((s) => s !== serverName)) {
-      try {
-        const made = (
-          await client.request(
-            server,
-            "GET",
-            `/_matrix/federation/v1/make_leave/${encodeURIComponent(roomId)}/${encodeURIComponent(userId)}`,
-          )
-        ).json as { event?: Record<string, unknown>; room_version?: unknown };
-        const roomVersion = typeof made.room_version === "string" ? made.room_version : "1";
-        if (!isKnownRoomVersion(roomVersion) || !made.event)
-          throw new MatrixError("M_BAD_JSON", "Bad make_leave answer");
-        const rules = roomVersionRules(roomVersion);
-        const event: Record<string, unknown> = {
-          ...made.event,
-          content: { membership: "leave", ...(reason !== undefined ? { reason } : {}) },
-        };
-        delete event.hashes;
-        delete event.signatures;
-        if (rules.eventIdFormat === "server-assigned")
-          event.event_id = `$${randomBytes(18).toString("base64url")}:${serverName}`;
-        const signed = signEvent(event, serverName, signingKey, roomVersion) as unknown as Pdu;
-        const eventId = computeEventId(signed, roomVersion);
-        await client.request(
-          server,
-          "PUT",
-          `/_matrix/federation/v2/send_leave/${encodeURIComponent(roomId)}/${encodeURIComponent(eventId)}`,
-          { body: signed },
-        );
-        await pipeline.persistOutOfBand(roomId, roomVersion, signed);
-        return;
-      } catch (e) {
-        lastError = e;
-      }
-    }
-    throw lastError instanceof MatrixError
-      ? lastError
-      : new MatrixError(
-          "M_UNKNOWN",
-          `Could not reject the invite: ${(lastError as Error)?.message}`,
-          {},
-          502,
-        );
+    await this.#throughServers(servers, "reject the invite", async (server) => {
+      const content = reason !== undefined ? { reason } : {};
+      const { signed, roomVersion } = await this.#handshake(server, "leave", roomId, userId, content);
+      await this.deps.pipeline.persistOutOfBand(roomId, roomVersion, signed);
+    });
   }
 
   /**
