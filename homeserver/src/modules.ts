@@ -15,6 +15,7 @@ import { metaRoutes } from "./routes/client/meta/index.js";
 import { presenceRoutes } from "./routes/client/presence/index.js";
 import { pushRuleRoutes } from "./routes/client/push-rules/index.js";
 import { roomRoutes } from "./routes/client/rooms/index.js";
+import { sendToDevice } from "./routes/client/to-device/put-send-to-device.js";
 import { membershipRoutes } from "./routes/federation/membership-routes.js";
 import type { ModuleContext } from "./server.js";
 import { accountsModule } from "./services/accounts/module.js";
@@ -38,6 +39,7 @@ import { PushRulesService } from "./services/push/push-rules-service.js";
 import { DirectoryService } from "./services/rooms/directory-service.js";
 import { RoomService } from "./services/rooms/room-service.js";
 import { type ReadModule, readModule } from "./services/sync/module.js";
+import { ToDeviceService } from "./services/to-device/to-device-service.js";
 import { DirectoryStore } from "./storage/directory.js";
 import { EventStore } from "./storage/events.js";
 import { PresenceStore } from "./storage/presence.js";
@@ -45,6 +47,7 @@ import { PushRuleStore } from "./storage/push-rules.js";
 import { ReceiptStore } from "./storage/receipts.js";
 import { RoomStore } from "./storage/rooms.js";
 import { StateGroupStore } from "./storage/state.js";
+import { ToDeviceStore } from "./storage/to-device.js";
 
 /** The built services: routes, the token authenticator, and a stop hook. */
 export interface BuiltModules {
@@ -156,6 +159,17 @@ export async function buildModules(ctx: ModuleContext): Promise<BuiltModules> {
     },
   });
   await presence.start();
+  // To-device messages; those for other servers' users go as m.direct_to_device EDUs.
+  const toDevice = new ToDeviceService({
+    serverName: config.serverName,
+    db,
+    store: new ToDeviceStore(db),
+    counters: roomStore,
+    notifier,
+    devicesOf: async (userId) => (await accounts.accounts.listDevices(userId)).map((d) => d.device_id),
+    sendRemote: (server, edu) => sender?.enqueueEdu(server, { edu_type: "m.direct_to_device", content: edu }),
+  });
+  await toDevice.start();
 
   // Federation (Server-Server API), when a listener is configured.
   let federation: FederationModule | undefined;
@@ -201,6 +215,7 @@ export async function buildModules(ctx: ModuleContext): Promise<BuiltModules> {
           await typing.setTyping(userId, roomId, isTyping === true);
         },
         presence: (origin, content) => presence.applyRemote(origin, content.push),
+        toDevice: (origin, content) => toDevice.receive(origin, content),
         async receipt(origin, content) {
           for (const [roomId, byType] of Object.entries(content)) {
             if (!(await federation!.access.serverAllowed(origin, roomId))) continue;
@@ -278,6 +293,10 @@ export async function buildModules(ctx: ModuleContext): Promise<BuiltModules> {
         presence.events(viewer, after, upTo) as unknown as Promise<Record<string, unknown>[]>,
     },
     setPresence: (userId, state) => presence.setLocal(userId, state, undefined, true),
+    toDevice: {
+      position: () => toDevice.position,
+      forSync: (userId, deviceId, since, upTo) => toDevice.forSync(userId, deviceId, since, upTo),
+    },
     ...(backfill ? { backfill: (roomId: string, limit: number) => backfill!.backfill(roomId, limit) } : {}),
   });
   accountData = reads.accountData;
@@ -301,6 +320,7 @@ export async function buildModules(ctx: ModuleContext): Promise<BuiltModules> {
       ...pushRuleRoutes(pushRules),
       ...ephemeralRoutes(typing, receipts, setFullyRead),
       ...presenceRoutes(presence),
+      sendToDevice(toDevice),
       ...reads.routes,
     ],
     authenticator: accounts.authenticator,

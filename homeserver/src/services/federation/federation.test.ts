@@ -233,6 +233,22 @@ describe("federation between two Hearth servers", () => {
     expect(await bodies(alice, roomId)).not.toContain("after");
   }, 30_000);
 
+  it("sends to-device messages to another server's user", async () => {
+    const start = await bob.get("/_matrix/client/v3/sync");
+    const res = await alice.put("/_matrix/client/v3/sendToDevice/m.test/fed1", {
+      messages: { [bob.userId]: { "*": { over: "federation" } } },
+    });
+    expect(res.status).toBe(200);
+    await waitFor(async () => {
+      const s = await bob.get(`/_matrix/client/v3/sync?since=${start.body.next_batch}`);
+      return s.body.to_device.events.some(
+        (e: { content: { over?: string } }) => e.content.over === "federation",
+      )
+        ? true
+        : undefined;
+    });
+  }, 30_000);
+
   it("invites a user of the other server, who accepts", async () => {
     const created = await alice.post("/_matrix/client/v3/createRoom", { preset: "private_chat" });
     const roomId = created.body.room_id as string;

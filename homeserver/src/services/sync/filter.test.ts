@@ -52,15 +52,30 @@ describe("filters", () => {
 
 describe("tokens", () => {
   it("round-trips sync tokens and accepts tokens with more streams", () => {
-    const t = { events: 12, accountData: 3, receipts: 4, typing: 1_700_000_000_000, presence: 9 };
+    const t = {
+      events: 12,
+      accountData: 3,
+      receipts: 4,
+      typing: 1_700_000_000_000,
+      presence: 9,
+      toDevice: 2,
+    };
     expect(parseSyncToken(formatSyncToken(t))).toEqual(t);
-    expect(parseSyncToken("s5")).toEqual({ events: 5, accountData: 0, receipts: 0, typing: 0, presence: 0 });
-    expect(parseSyncToken("s5_6_7_8_9_10")).toEqual({
+    expect(parseSyncToken("s5")).toEqual({
+      events: 5,
+      accountData: 0,
+      receipts: 0,
+      typing: 0,
+      presence: 0,
+      toDevice: 0,
+    });
+    expect(parseSyncToken("s5_6_7_8_9_10_11")).toEqual({
       events: 5,
       accountData: 6,
       receipts: 7,
       typing: 8,
       presence: 9,
+      toDevice: 10,
     });
     for (const bad of ["", "5_6", "s-1_0", "sx", "s1_", "s99999999999999999"]) {
       expect(() => parseSyncToken(bad), bad).toThrow(expect.objectContaining({ errcode: "M_INVALID_PARAM" }));
@@ -76,6 +91,7 @@ describe("tokens", () => {
       receipts: 0,
       typing: 0,
       presence: 0,
+      toDevice: 0,
     });
     expect(() => parsePaginationToken("t3", "from")).toThrow();
     expect(tokenBefore({ depth: 4, stream: 10 })).toEqual({ depth: 4, stream: 9 });

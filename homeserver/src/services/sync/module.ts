@@ -20,7 +20,12 @@ import { HistoryVisibility } from "../visibility/history-visibility.js";
 import { FilterService } from "./filter-service.js";
 import { RoomReadService } from "./room-reads.js";
 import { RoomStateReader } from "./room-state.js";
-import { type EphemeralSource, type PresenceSource, SyncService } from "./sync-service.js";
+import {
+  type EphemeralSource,
+  type PresenceSource,
+  SyncService,
+  type ToDeviceSource,
+} from "./sync-service.js";
 
 /** What the read path is built from. */
 export interface ReadModuleDeps {
@@ -41,6 +46,8 @@ export interface ReadModuleDeps {
   readonly pushRules?: (userId: string) => Promise<Record<string, unknown>>;
   /** Fetches older history from other servers when `/messages` pages past what we hold. */
   readonly backfill?: (roomId: string, limit: number) => Promise<number>;
+  /** The syncing device's to-device messages. */
+  readonly toDevice?: ToDeviceSource;
   /** Presence for sync's `presence` section. */
   readonly presence?: PresenceSource;
   /** Applies `set_presence` of a sync (online unless the client says otherwise). */
@@ -78,6 +85,7 @@ export async function readModule(deps: ReadModuleDeps): Promise<ReadModule> {
     ...(deps.ephemeral ? { ephemeral: deps.ephemeral } : {}),
     ...(deps.pushRules ? { pushRules: deps.pushRules } : {}),
     ...(deps.presence ? { presence: deps.presence } : {}),
+    ...(deps.toDevice ? { toDevice: deps.toDevice } : {}),
   });
   const reads = new RoomReadService({
     events,

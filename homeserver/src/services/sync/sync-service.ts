@@ -98,6 +98,15 @@ export interface SyncDeps {
   readonly pushRules?: (userId: string) => Promise<Record<string, unknown>>;
   /** Presence of users sharing rooms with the syncing user. */
   readonly presence?: PresenceSource;
+  /** The syncing device's to-device messages. */
+  readonly toDevice?: ToDeviceSource;
+}
+
+/** Where sync gets to-device messages from. */
+export interface ToDeviceSource {
+  position(): number;
+  /** The device's messages in (since, upTo]; those up to `since` are acknowledged (deleted). */
+  forSync(userId: string, deviceId: string, since: number | undefined, upTo: number): Promise<Json[]>;
 }
 
 /** Where sync gets presence from. */
@@ -157,6 +166,7 @@ export class SyncService {
         receipts: Math.max(this.deps.ephemeral?.receiptsPosition() ?? 0, since?.receipts ?? 0),
         typing: Math.max(this.deps.ephemeral?.typingPosition() ?? 0, since?.typing ?? 0),
         presence: Math.max(this.deps.presence?.position() ?? 0, since?.presence ?? 0),
+        toDevice: Math.max(this.deps.toDevice?.position() ?? 0, since?.toDevice ?? 0),
       };
       const { response, empty, joined } = await this.#build(req, since, upTo);
       if (!req.since || req.fullState || !empty) return response;
@@ -170,7 +180,8 @@ export class SyncService {
         accountData.position > upTo.accountData ||
         (this.deps.ephemeral?.receiptsPosition() ?? 0) > upTo.receipts ||
         (this.deps.ephemeral?.typingPosition() ?? 0) > upTo.typing ||
-        (this.deps.presence?.position() ?? 0) > upTo.presence
+        (this.deps.presence?.position() ?? 0) > upTo.presence ||
+        (this.deps.toDevice?.position() ?? 0) > upTo.toDevice
       ) {
         continue;
       }
@@ -226,7 +237,11 @@ export class SyncService {
             )
           : [],
       },
-      to_device: { events: [] },
+      to_device: {
+        events: this.deps.toDevice
+          ? await this.deps.toDevice.forSync(req.userId, req.deviceId, since?.toDevice, upTo.toDevice)
+          : [],
+      },
       device_lists: { changed: [], left: [] },
       device_one_time_keys_count: {},
     };
@@ -268,6 +283,7 @@ export class SyncService {
     const empty =
       response.account_data.events.length === 0 &&
       response.presence.events.length === 0 &&
+      response.to_device.events.length === 0 &&
       Object.keys(response.rooms.join).length === 0 &&
       Object.keys(response.rooms.invite).length === 0 &&
       Object.keys(response.rooms.leave).length === 0 &&

@@ -1,9 +1,10 @@
 /**
  * Tokens. Both are opaque to clients (Client-Server API, "Syncing", "Pagination").
  *
- * - Sync tokens (`next_batch`, `since`): `s{events}_{accountData}_{receipts}_{typing}_{presence}`,
- *   one decimal position per stream. Streams added later (to-device, device lists) append further
- *   `_{n}` parts; a token with fewer parts reads the missing ones as 0, so old tokens stay valid.
+ * - Sync tokens (`next_batch`, `since`):
+ *   `s{events}_{accountData}_{receipts}_{typing}_{presence}_{toDevice}`, one decimal position per
+ *   stream. Streams added later append further `_{n}` parts; a token with fewer parts reads the
+ *   missing ones as 0, so old tokens stay valid.
  * - Pagination tokens (`prev_batch`, `start`, `end`): `t{depth}_{stream}`, a point in a room's
  *   topological order (depth, then stream ordering). The token names the gap just after the event at
  *   (depth, stream): paginating backwards from it returns that event and earlier ones, forwards
@@ -20,6 +21,7 @@ export interface SyncToken {
   readonly receipts: number;
   readonly typing: number;
   readonly presence: number;
+  readonly toDevice: number;
 }
 
 /** A point in a room's topological order: just after the event at (depth, stream). */
@@ -42,7 +44,7 @@ function safe(n: number): boolean {
 
 /** Formats a sync token. */
 export function formatSyncToken(t: SyncToken): string {
-  return `s${t.events}_${t.accountData}_${t.receipts}_${t.typing}_${t.presence}`;
+  return `s${t.events}_${t.accountData}_${t.receipts}_${t.typing}_${t.presence}_${t.toDevice}`;
 }
 
 /** Parses a sync token or returns undefined. */
@@ -51,9 +53,9 @@ export function tryParseSyncToken(text: string): SyncToken | undefined {
   if (!m) return undefined;
   const rest = m[2] ? m[2].slice(1).split("_").map(Number) : [];
   const events = Number(m[1]);
-  const [accountData = 0, receipts = 0, typing = 0, presence = 0] = rest;
-  if (![events, accountData, receipts, typing, presence].every(safe)) return undefined;
-  return { events, accountData, receipts, typing, presence };
+  const [accountData = 0, receipts = 0, typing = 0, presence = 0, toDevice = 0] = rest;
+  if (![events, accountData, receipts, typing, presence, toDevice].every(safe)) return undefined;
+  return { events, accountData, receipts, typing, presence, toDevice };
 }
 
 /** Parses the `since` of `/sync`: 400 `M_INVALID_PARAM` when it is not one of our tokens. */

@@ -39,6 +39,7 @@ export interface EduSink {
   typing(origin: string, content: Record<string, unknown>): Promise<void>;
   receipt(origin: string, content: Record<string, unknown>): Promise<void>;
   presence?(origin: string, content: Record<string, unknown>): Promise<void>;
+  toDevice?(origin: string, content: Record<string, unknown>): Promise<void>;
 }
 
 /** What the inbound service needs. */
@@ -165,6 +166,7 @@ export class InboundService {
       if (e.edu_type === "m.typing") await this.deps.edus?.typing(origin, content);
       else if (e.edu_type === "m.receipt") await this.deps.edus?.receipt(origin, content);
       else if (e.edu_type === "m.presence") await this.deps.edus?.presence?.(origin, content);
+      else if (e.edu_type === "m.direct_to_device") await this.deps.edus?.toDevice?.(origin, content);
     } catch (err) {
       this.deps.logger.debug({ origin, eduType: e.edu_type, err: (err as Error).message }, "ignored an EDU");
     }
