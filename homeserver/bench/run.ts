@@ -1,22 +1,38 @@
 /**
  * `npm run bench --workspace @hearth/homeserver`: the homeserver benchmarks, each against a Hearth
  * process on 127.0.0.1, printed as a Markdown table of medians with the targets.
- * `… -- <filter>` runs only the scenarios whose name contains the filter.
+ * `… -- <filter>` runs only the scenarios whose name contains the filter. The federation scenarios run
+ * three (or four) processes on 127.0.0.2–5 through the multi-node test harness. Opt-in scenarios
+ * (a long setup) run only when the filter names them: `npm run bench -- join`.
  */
 import { availableParallelism } from "node:os";
 import { type BenchResult, formatTable } from "../../federation/bench/harness.js";
 import { deliveryScenario } from "./delivery.js";
+import { federationDeliveryScenario } from "./federation-delivery.js";
+import { federationJoinScenario } from "./federation-join.js";
 import { initialSyncScenario } from "./initial-sync.js";
 import { memoryScenario } from "./memory.js";
 import { runScenario, type Scenario } from "./scenario.js";
 import { sendScenario } from "./send.js";
 
-const scenarios: Scenario[] = [sendScenario, deliveryScenario, memoryScenario, initialSyncScenario];
+const scenarios: Scenario[] = [
+  sendScenario,
+  deliveryScenario,
+  memoryScenario,
+  initialSyncScenario,
+  federationDeliveryScenario,
+];
+/** Run only when the filter matches their name (their setup takes minutes). */
+const optIn: Scenario[] = [federationJoinScenario];
 
 const filter = process.argv[2]?.toLowerCase();
 const results: BenchResult[] = [];
 const failures: string[] = [];
-for (const s of scenarios.filter((s) => !filter || s.name.toLowerCase().includes(filter))) {
+const selected = [
+  ...scenarios.filter((s) => !filter || s.name.toLowerCase().includes(filter)),
+  ...optIn.filter((s) => filter && s.name.toLowerCase().includes(filter)),
+];
+for (const s of selected) {
   try {
     results.push(...(await runScenario(s)));
   } catch (e) {

@@ -109,6 +109,7 @@ export class FederationCluster {
   readonly #group = new ProcessGroup();
   #certDir: string | undefined;
   #ca: PemFiles | undefined;
+  #caPem: ReturnType<typeof createTestCa> | undefined;
 
   constructor(private readonly options: ClusterOptions) {}
 
@@ -124,6 +125,7 @@ export class FederationCluster {
     this.#certDir = await mkdtemp(join(tmpdir(), "hearth-ca-"));
     const certDir = this.#certDir;
     const ca = createTestCa();
+    this.#caPem = ca;
     this.#ca = { cert: join(certDir, "ca.crt"), key: join(certDir, "ca.key") };
     await writeFile(this.#ca.cert, ca.cert);
     await writeFile(this.#ca.key, ca.key, { mode: 0o600 });
@@ -169,6 +171,16 @@ export class FederationCluster {
   get caFile(): string {
     if (!this.#ca) throw new Error("cluster not started");
     return this.#ca.cert;
+  }
+
+  /**
+   * A certificate for `host` from the test CA (PEM strings), for extra servers a test runs itself
+   * (e.g. a forged server); the nodes trust it like each other's.
+   */
+  issueCertificate(host: string): { cert: string; key: string; ca: string } {
+    if (!this.#caPem) throw new Error("cluster not started");
+    const leaf = createLeafCertificate(this.#caPem, [host]);
+    return { cert: leaf.cert, key: leaf.key, ca: this.#caPem.cert };
   }
 
   /** Registers a user on `node` (open registration). */
