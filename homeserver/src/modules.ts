@@ -19,6 +19,7 @@ import { sendToDevice } from "./routes/client/to-device/put-send-to-device.js";
 import { membershipRoutes } from "./routes/federation/membership-routes.js";
 import type { ModuleContext } from "./server.js";
 import { accountsModule } from "./services/accounts/module.js";
+import { DeviceListService } from "./services/device-lists/device-list-service.js";
 import { ReceiptService } from "./services/ephemeral/receipts.js";
 import { TypingService } from "./services/ephemeral/typing.js";
 import { ClientEventFormatter } from "./services/events/client-format.js";
@@ -100,6 +101,7 @@ export async function buildModules(ctx: ModuleContext): Promise<BuiltModules> {
   const accounts = accountsModule(ctx, {
     leaveAllRooms: (userId) => rooms!.leaveAll(userId),
     profileChanged: (userId, profile) => rooms!.profileChanged(userId, profile),
+    devicesChanged: (userId) => deviceLists.localChanged(userId),
     remoteProfile: async (userId) => {
       if (!membership) return undefined;
       return membership.queryProfile(userId);
@@ -170,6 +172,28 @@ export async function buildModules(ctx: ModuleContext): Promise<BuiltModules> {
     sendRemote: (server, edu) => sender?.enqueueEdu(server, { edu_type: "m.direct_to_device", content: edu }),
   });
   await toDevice.start();
+  // Device lists: our users' changes go to every server that shares a room with them.
+  const deviceLists = new DeviceListService({
+    serverName: config.serverName,
+    rooms: roomStore,
+    notifier,
+    now,
+    devicesOf: (userId) => accounts.accounts.listDevices(userId),
+    sendRemote: (userId, updates) => {
+      if (!sender) return;
+      void (async () => {
+        const destinations = new Set<string>();
+        for (const [roomId, m] of await roomStore.roomsOfUser(userId)) {
+          if (m.membership !== "join") continue;
+          for (const d of await sender!.destinationsOfRoom(roomId)) destinations.add(d);
+        }
+        for (const d of destinations) {
+          for (const u of updates)
+            sender!.enqueueEdu(d, { edu_type: "m.device_list_update", content: { ...u } });
+        }
+      })();
+    },
+  });
 
   // Federation (Server-Server API), when a listener is configured.
   let federation: FederationModule | undefined;
@@ -216,6 +240,7 @@ export async function buildModules(ctx: ModuleContext): Promise<BuiltModules> {
         },
         presence: (origin, content) => presence.applyRemote(origin, content.push),
         toDevice: (origin, content) => toDevice.receive(origin, content),
+        deviceList: (origin, content) => deviceLists.remoteChanged(origin, content),
         async receipt(origin, content) {
           for (const [roomId, byType] of Object.entries(content)) {
             if (!(await federation!.access.serverAllowed(origin, roomId))) continue;
@@ -293,6 +318,10 @@ export async function buildModules(ctx: ModuleContext): Promise<BuiltModules> {
         presence.events(viewer, after, upTo) as unknown as Promise<Record<string, unknown>[]>,
     },
     setPresence: (userId, state) => presence.setLocal(userId, state, undefined, true),
+    deviceLists: {
+      position: () => deviceLists.position,
+      changes: (viewer, after, upTo) => deviceLists.changes(viewer, after, upTo),
+    },
     toDevice: {
       position: () => toDevice.position,
       forSync: (userId, deviceId, since, upTo) => toDevice.forSync(userId, deviceId, since, upTo),

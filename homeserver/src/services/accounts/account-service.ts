@@ -58,6 +58,8 @@ export interface AccountEffects {
   ): Promise<void>;
   /** The profile of a user of another server (a federation profile query), when federation runs. */
   remoteProfile?(userId: string): Promise<Record<string, unknown> | undefined>;
+  /** A user's device list changed (a device was added, renamed or deleted). */
+  devicesChanged?(userId: string): Promise<void>;
 }
 
 /** Tuning of the account service. */
@@ -311,6 +313,7 @@ export class AccountService implements ProfileReader, AdminChecker {
       }
       const login = await this.#sessionOps(userId, options, false);
       await this.#commit([...ops, ...login.ops], login.revoked);
+      this.#devicesChanged(userId);
       return { userId, login: login.result };
     });
   }
@@ -390,6 +393,7 @@ export class AccountService implements ProfileReader, AdminChecker {
         throw new MatrixError("M_USER_DEACTIVATED", "This account has been deactivated");
       const { ops, revoked, result } = await this.#sessionOps(account.userId, options, account.isGuest);
       await this.#commit(ops, revoked);
+      this.#devicesChanged(account.userId);
       return result;
     });
   }
@@ -525,6 +529,7 @@ export class AccountService implements ProfileReader, AdminChecker {
       const { ops, revoked } = await this.#deleteDevicesOps(userId, await this.#s.devices.list(userId));
       await this.#commit(ops, revoked);
     });
+    this.#devicesChanged(userId);
   }
 
   /** Deletes devices (and their tokens); unknown device IDs are ignored. */
@@ -548,6 +553,7 @@ export class AccountService implements ProfileReader, AdminChecker {
       }
       await this.#commit(ops, revoked);
     });
+    this.#devicesChanged(userId);
   }
 
   async #deleteDevicesOps(
@@ -609,6 +615,12 @@ export class AccountService implements ProfileReader, AdminChecker {
     await this.#effect("leaveAllRooms", userId, () => this.#effects.leaveAllRooms(userId));
   }
 
+  /** Tells the device-list tracking (best effort, not awaited: it must not fail the request). */
+  #devicesChanged(userId: string): void {
+    const effect = this.#effects.devicesChanged;
+    if (effect) void this.#effect("devicesChanged", userId, () => effect(userId));
+  }
+
   async #effect(name: string, userId: string, run: () => Promise<void>): Promise<void> {
     try {
       await run();
@@ -648,6 +660,7 @@ export class AccountService implements ProfileReader, AdminChecker {
       if (displayName === undefined) return;
       await this.#commit([this.#s.devices.put(userId, { ...d, displayName })]);
     });
+    this.#devicesChanged(userId);
   }
 
   // ---- Profiles ------------------------------------------------------------------------------

@@ -249,6 +249,23 @@ describe("federation between two Hearth servers", () => {
     });
   }, 30_000);
 
+  it("tells the other server when a user's devices change", async () => {
+    const roomId = (await alice.post("/_matrix/client/v3/createRoom", { preset: "public_chat" })).body
+      .room_id;
+    expect((await bob.post(`/_matrix/client/v3/join/${enc(roomId)}`)).status).toBe(200);
+    const start = await alice.get("/_matrix/client/v3/sync");
+    const login = await bob.post("/_matrix/client/v3/login", {
+      type: "m.login.password",
+      identifier: { type: "m.id.user", user: "bob" },
+      password: "correct horse battery",
+    });
+    expect(login.status).toBe(200);
+    await waitFor(async () => {
+      const s = await alice.get(`/_matrix/client/v3/sync?since=${start.body.next_batch}`);
+      return s.body.device_lists.changed.includes(bob.userId) ? true : undefined;
+    });
+  }, 30_000);
+
   it("invites a user of the other server, who accepts", async () => {
     const created = await alice.post("/_matrix/client/v3/createRoom", { preset: "private_chat" });
     const roomId = created.body.room_id as string;

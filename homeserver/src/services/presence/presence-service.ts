@@ -9,6 +9,7 @@ import type { Database } from "../../storage/db.js";
 import type { PresenceStore } from "../../storage/presence.js";
 import type { RoomStore } from "../../storage/rooms.js";
 import type { Notifier } from "../notifier.js";
+import { shareJoinedRoom } from "../rooms/shared-rooms.js";
 
 /** A presence state. */
 export type PresenceState = "online" | "unavailable" | "offline";
@@ -166,12 +167,7 @@ export class PresenceService {
 
   /** Whether `viewer` may see `userId`'s presence: themself, or they share a joined room. */
   async maySee(viewer: string, userId: string): Promise<boolean> {
-    if (viewer === userId) return true;
-    const a = await this.deps.rooms.roomsOfUser(viewer);
-    const b = await this.deps.rooms.roomsOfUser(userId);
-    for (const [roomId, m] of a)
-      if (m.membership === "join" && b.get(roomId)?.membership === "join") return true;
-    return false;
+    return shareJoinedRoom(this.deps.rooms, viewer, userId);
   }
 
   /** `GET /presence/{userId}/status`. */

@@ -59,6 +59,7 @@ describe("tokens", () => {
       typing: 1_700_000_000_000,
       presence: 9,
       toDevice: 2,
+      deviceLists: 5,
     };
     expect(parseSyncToken(formatSyncToken(t))).toEqual(t);
     expect(parseSyncToken("s5")).toEqual({
@@ -68,14 +69,16 @@ describe("tokens", () => {
       typing: 0,
       presence: 0,
       toDevice: 0,
+      deviceLists: 0,
     });
-    expect(parseSyncToken("s5_6_7_8_9_10_11")).toEqual({
+    expect(parseSyncToken("s5_6_7_8_9_10_11_12")).toEqual({
       events: 5,
       accountData: 6,
       receipts: 7,
       typing: 8,
       presence: 9,
       toDevice: 10,
+      deviceLists: 11,
     });
     for (const bad of ["", "5_6", "s-1_0", "sx", "s1_", "s99999999999999999"]) {
       expect(() => parseSyncToken(bad), bad).toThrow(expect.objectContaining({ errcode: "M_INVALID_PARAM" }));
@@ -92,6 +95,7 @@ describe("tokens", () => {
       typing: 0,
       presence: 0,
       toDevice: 0,
+      deviceLists: 0,
     });
     expect(() => parsePaginationToken("t3", "from")).toThrow();
     expect(tokenBefore({ depth: 4, stream: 10 })).toEqual({ depth: 4, stream: 9 });

@@ -23,6 +23,7 @@ import { RoomStateReader } from "./room-state.js";
 import {
   type EphemeralSource,
   type PresenceSource,
+  type SyncDeps,
   SyncService,
   type ToDeviceSource,
 } from "./sync-service.js";
@@ -48,6 +49,8 @@ export interface ReadModuleDeps {
   readonly backfill?: (roomId: string, limit: number) => Promise<number>;
   /** The syncing device's to-device messages. */
   readonly toDevice?: ToDeviceSource;
+  /** Users whose device lists changed. */
+  readonly deviceLists?: SyncDeps["deviceLists"];
   /** Presence for sync's `presence` section. */
   readonly presence?: PresenceSource;
   /** Applies `set_presence` of a sync (online unless the client says otherwise). */
@@ -86,6 +89,7 @@ export async function readModule(deps: ReadModuleDeps): Promise<ReadModule> {
     ...(deps.pushRules ? { pushRules: deps.pushRules } : {}),
     ...(deps.presence ? { presence: deps.presence } : {}),
     ...(deps.toDevice ? { toDevice: deps.toDevice } : {}),
+    ...(deps.deviceLists ? { deviceLists: deps.deviceLists } : {}),
   });
   const reads = new RoomReadService({
     events,

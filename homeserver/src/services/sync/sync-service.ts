@@ -100,6 +100,11 @@ export interface SyncDeps {
   readonly presence?: PresenceSource;
   /** The syncing device's to-device messages. */
   readonly toDevice?: ToDeviceSource;
+  /** Users whose device lists changed. */
+  readonly deviceLists?: {
+    position(): number;
+    changes(viewer: string, after: number | undefined, upTo: number): Promise<string[]>;
+  };
 }
 
 /** Where sync gets to-device messages from. */
@@ -167,6 +172,7 @@ export class SyncService {
         typing: Math.max(this.deps.ephemeral?.typingPosition() ?? 0, since?.typing ?? 0),
         presence: Math.max(this.deps.presence?.position() ?? 0, since?.presence ?? 0),
         toDevice: Math.max(this.deps.toDevice?.position() ?? 0, since?.toDevice ?? 0),
+        deviceLists: Math.max(this.deps.deviceLists?.position() ?? 0, since?.deviceLists ?? 0),
       };
       const { response, empty, joined } = await this.#build(req, since, upTo);
       if (!req.since || req.fullState || !empty) return response;
@@ -181,7 +187,8 @@ export class SyncService {
         (this.deps.ephemeral?.receiptsPosition() ?? 0) > upTo.receipts ||
         (this.deps.ephemeral?.typingPosition() ?? 0) > upTo.typing ||
         (this.deps.presence?.position() ?? 0) > upTo.presence ||
-        (this.deps.toDevice?.position() ?? 0) > upTo.toDevice
+        (this.deps.toDevice?.position() ?? 0) > upTo.toDevice ||
+        (this.deps.deviceLists?.position() ?? 0) > upTo.deviceLists
       ) {
         continue;
       }
@@ -242,7 +249,12 @@ export class SyncService {
           ? await this.deps.toDevice.forSync(req.userId, req.deviceId, since?.toDevice, upTo.toDevice)
           : [],
       },
-      device_lists: { changed: [], left: [] },
+      device_lists: {
+        changed: this.deps.deviceLists
+          ? await this.deps.deviceLists.changes(req.userId, since?.deviceLists, upTo.deviceLists)
+          : [],
+        left: [],
+      },
       device_one_time_keys_count: {},
     };
     const joined = new Set<string>();
@@ -284,6 +296,7 @@ export class SyncService {
       response.account_data.events.length === 0 &&
       response.presence.events.length === 0 &&
       response.to_device.events.length === 0 &&
+      response.device_lists.changed.length === 0 &&
       Object.keys(response.rooms.join).length === 0 &&
       Object.keys(response.rooms.invite).length === 0 &&
       Object.keys(response.rooms.leave).length === 0 &&

@@ -2,7 +2,7 @@
  * Tokens. Both are opaque to clients (Client-Server API, "Syncing", "Pagination").
  *
  * - Sync tokens (`next_batch`, `since`):
- *   `s{events}_{accountData}_{receipts}_{typing}_{presence}_{toDevice}`, one decimal position per
+ *   `s{events}_{accountData}_{receipts}_{typing}_{presence}_{toDevice}_{deviceLists}`, one decimal position per
  *   stream. Streams added later append further `_{n}` parts; a token with fewer parts reads the
  *   missing ones as 0, so old tokens stay valid.
  * - Pagination tokens (`prev_batch`, `start`, `end`): `t{depth}_{stream}`, a point in a room's
@@ -22,6 +22,7 @@ export interface SyncToken {
   readonly typing: number;
   readonly presence: number;
   readonly toDevice: number;
+  readonly deviceLists: number;
 }
 
 /** A point in a room's topological order: just after the event at (depth, stream). */
@@ -44,7 +45,7 @@ function safe(n: number): boolean {
 
 /** Formats a sync token. */
 export function formatSyncToken(t: SyncToken): string {
-  return `s${t.events}_${t.accountData}_${t.receipts}_${t.typing}_${t.presence}_${t.toDevice}`;
+  return `s${t.events}_${t.accountData}_${t.receipts}_${t.typing}_${t.presence}_${t.toDevice}_${t.deviceLists}`;
 }
 
 /** Parses a sync token or returns undefined. */
@@ -53,9 +54,9 @@ export function tryParseSyncToken(text: string): SyncToken | undefined {
   if (!m) return undefined;
   const rest = m[2] ? m[2].slice(1).split("_").map(Number) : [];
   const events = Number(m[1]);
-  const [accountData = 0, receipts = 0, typing = 0, presence = 0, toDevice = 0] = rest;
-  if (![events, accountData, receipts, typing, presence, toDevice].every(safe)) return undefined;
-  return { events, accountData, receipts, typing, presence, toDevice };
+  const [accountData = 0, receipts = 0, typing = 0, presence = 0, toDevice = 0, deviceLists = 0] = rest;
+  if (![events, accountData, receipts, typing, presence, toDevice, deviceLists].every(safe)) return undefined;
+  return { events, accountData, receipts, typing, presence, toDevice, deviceLists };
 }
 
 /** Parses the `since` of `/sync`: 400 `M_INVALID_PARAM` when it is not one of our tokens. */

@@ -51,3 +51,28 @@ describe("send-to-device", () => {
     expect(bad.body.errcode).toBe("M_BAD_JSON");
   });
 });
+
+describe("device lists", () => {
+  it("reports a co-member's new device in device_lists.changed, and not a stranger's", async () => {
+    const roomId = (await alice.post("/_matrix/client/v3/createRoom", { preset: "public_chat" })).body
+      .room_id;
+    await bob.post(`/_matrix/client/v3/join/${encodeURIComponent(roomId)}`);
+    const carol = await registerUser(server, "carol");
+    const start = await alice.get("/_matrix/client/v3/sync");
+    const login = await new Client(server.url).post("/_matrix/client/v3/login", {
+      type: "m.login.password",
+      identifier: { type: "m.id.user", user: "bob" },
+      password: "correct horse battery",
+    });
+    expect(login.status).toBe(200);
+    await new Client(server.url).post("/_matrix/client/v3/login", {
+      type: "m.login.password",
+      identifier: { type: "m.id.user", user: "carol" },
+      password: "correct horse battery",
+    });
+    void carol;
+    const next = await alice.get(`/_matrix/client/v3/sync?since=${start.body.next_batch}&timeout=2000`);
+    expect(next.body.device_lists.changed).toContain(bob.userId);
+    expect(next.body.device_lists.changed).not.toContain("@carol:localhost");
+  });
+});

@@ -173,11 +173,15 @@ describe("federation sender", () => {
     },
   });
 
-  function sender(options: Partial<FederationSenderOptions> = {}): FederationSender {
+  function sender(options: Partial<FederationSenderOptions> = {}, roomIds?: string[]): FederationSender {
     const s = createFederationSender({
       serverName: ORIGIN,
       db,
-      rooms: { membersOfRoom: async () => new Map(members), extremities: async () => new Map(extremities) },
+      rooms: {
+        membersOfRoom: async () => new Map(members),
+        extremities: async () => new Map(extremities),
+        ...(roomIds ? { allRoomIds: async () => roomIds } : {}),
+      },
       events: { getMany: async (ids) => ids.map((id) => stored.get(id)) },
       client,
       logger: logger as never,
@@ -498,6 +502,26 @@ describe("federation sender", () => {
     expect(b.received[0]!.body.edus).toEqual([
       { edu_type: "m.typing", content: { room_id: ROOM, user_id: `@alice:${ORIGIN}`, typing: true } },
     ]);
+  });
+
+  it("announces itself on start: one empty transaction per server it shares a room with, not retried", async () => {
+    const b = await destination("hs2.test");
+    const c = await destination("hs3.test");
+    c.behaviour = () => ({ status: 500 });
+    members.set("@gone:hs4.test", { membership: "leave", eventId: "$g", stream: 1 });
+    const s = sender({}, [ROOM]);
+    await s.start();
+    await until(() => b.received.length === 1 && c.attempts.length === 1);
+    expect(b.received[0]!.body).toMatchObject({ origin: ORIGIN, pdus: [], edus: [] });
+    // A failed announcement is not retried (the destination announces itself when it is back).
+    await new Promise((r) => setTimeout(r, 100));
+    expect(c.attempts).toHaveLength(1);
+    expect(s.pending("hs3.test")).toMatchObject({ failures: 0, retryAt: undefined });
+    // Only servers with joined members are told; real traffic afterwards is unaffected.
+    expect(destinations.has("hs4.test")).toBe(false);
+    await s.enqueueRoomEvents(ROOM, events("e", 1));
+    await until(() => b.pduIds.length === 1);
+    expect(b.received).toHaveLength(2);
   });
 
   it("queues events enqueued before start and sends them once started; stop clears timers", async () => {

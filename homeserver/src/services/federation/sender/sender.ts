@@ -19,6 +19,12 @@
  *   extremities sent by us; the destination sees their `prev_events` are unknown and fetches the gap
  *   with `/get_missing_events` (or backfill), so a server that comes back converges without us
  *   replaying an unbounded backlog.
+ * - Announcement on start: a server that was down has nothing queued for the others, while they back
+ *   off from it (up to `backoff.maxMs`) with events for it. So on `start()` the sender sends one
+ *   empty transaction (`{"pdus": [], "edus": []}`, valid per "Transactions") to every server it shares
+ *   a room with; receiving any transaction from us resets their backoff (`markReachable`, as Synapse
+ *   does on any inbound request), and they resend at once what we missed. Best effort: an
+ *   announcement that fails is not retried (the destination is down; it will announce itself).
  */
 import type { FederationClient } from "@hearth/federation";
 import { FederationRequestError, FederationTransportError } from "@hearth/federation";
@@ -47,6 +53,8 @@ export interface FederationSenderOptions {
   readonly stopTimeoutMs: number;
   /** Random numbers in [0, 1) for jitter (injectable for tests). */
   readonly random: () => number;
+  /** Send the start-up announcement (an empty transaction to every server we share a room with). */
+  readonly announceOnStart: boolean;
 }
 
 const DEFAULT_OPTIONS: FederationSenderOptions = {
@@ -58,6 +66,7 @@ const DEFAULT_OPTIONS: FederationSenderOptions = {
   requestTimeoutMs: 60_000,
   stopTimeoutMs: 5_000,
   random: Math.random,
+  announceOnStart: true,
 };
 
 /** What the sender needs. */
@@ -65,7 +74,7 @@ export interface FederationSenderDeps {
   /** Our server name: the transactions' `origin`; events of our users are those sent from here. */
   readonly serverName: string;
   readonly db: Database;
-  readonly rooms: Pick<RoomStore, "membersOfRoom" | "extremities">;
+  readonly rooms: Pick<RoomStore, "membersOfRoom" | "extremities"> & Partial<Pick<RoomStore, "allRoomIds">>;
   readonly events: Pick<EventStore, "getMany">;
   /** The signed outbound client (`createOutboundFederation`). */
   readonly client: Pick<FederationClient, "request">;
@@ -153,6 +162,8 @@ interface Transaction {
   /** Catch-up markers it satisfies: room → the marker's event ID when built. */
   readonly catchUp: ReadonlyMap<string, string>;
   readonly eventIds: readonly string[];
+  /** The start-up announcement (nothing else in it): not retried when it fails. */
+  readonly announcement?: boolean;
 }
 
 interface Destination {
@@ -161,6 +172,8 @@ interface Destination {
   pdus: QueuedPdu[];
   catchUp: Map<string, string>;
   edus: Edu[];
+  /** An announcement is due (see the file header). */
+  announce: boolean;
   txnCounter: number;
   current: Transaction | undefined;
   running: Promise<void> | undefined;
@@ -215,6 +228,9 @@ class Sender implements FederationSender {
         d.catchUp = record.catchUp;
         d.txnCounter = record.txnCounter;
         for (const p of record.pdus) this.#seq = Math.max(this.#seq, p.seq);
+      }
+      if (this.#options.announceOnStart) {
+        for (const name of await this.#peers()) this.#destination(name).announce = true;
       }
       this.#running = true;
       this.#openGate();
@@ -293,6 +309,19 @@ class Sender implements FederationSender {
     return [...servers].sort();
   }
 
+  /** Every other server with joined members in a room we have (for the announcement). */
+  async #peers(): Promise<Set<string>> {
+    const peers = new Set<string>();
+    try {
+      for (const roomId of (await this.#deps.rooms.allRoomIds?.()) ?? []) {
+        for (const name of await this.destinationsOfRoom(roomId)) peers.add(name);
+      }
+    } catch (err) {
+      this.#deps.logger.warn({ err }, "could not list the servers to announce ourselves to");
+    }
+    return peers;
+  }
+
   markReachable(destination: string): void {
     const d = this.#destinations.get(destination);
     if (!d) return;
@@ -334,6 +363,7 @@ class Sender implements FederationSender {
         pdus: [],
         catchUp: new Map(),
         edus: [],
+        announce: false,
         txnCounter: 0,
         current: undefined,
         running: undefined,
@@ -412,7 +442,9 @@ class Sender implements FederationSender {
   }
 
   #hasWork(d: Destination): boolean {
-    return d.current !== undefined || d.pdus.length > 0 || d.catchUp.size > 0 || d.edus.length > 0;
+    return (
+      d.current !== undefined || d.pdus.length > 0 || d.catchUp.size > 0 || d.edus.length > 0 || d.announce
+    );
   }
 
   /** Starts the destination's send loop unless it runs, is backing off, or the sender is stopped. */
@@ -454,6 +486,11 @@ class Sender implements FederationSender {
       const txn = d.current;
       if (!txn) return;
       const outcome = await this.#send(d, txn);
+      if (outcome.kind === "retry" && txn.announcement) {
+        // Best effort: a destination that is down announces itself when it is back.
+        d.current = undefined;
+        return;
+      }
       if (outcome.kind === "retry") {
         this.#retryLater(d, outcome.afterMs);
         return;
@@ -506,7 +543,10 @@ class Sender implements FederationSender {
       pdus.push(JSON.parse(event.json));
       eventIds.push(event.eventId);
     });
-    if (pdus.length === 0 && edus.length === 0) {
+    // Any transaction announces us; an empty one is sent only when nothing else is.
+    const announcement = d.announce && pdus.length === 0 && edus.length === 0;
+    d.announce = false;
+    if (pdus.length === 0 && edus.length === 0 && !announcement) {
       // Only missing events: nothing to send, but they leave the queue.
       if (seqs.length > 0 || catchUp.size > 0) {
         await this.#acknowledge(d, { seqs, catchUp });
@@ -526,6 +566,7 @@ class Sender implements FederationSender {
       seqs,
       catchUp,
       eventIds,
+      ...(announcement ? { announcement } : {}),
     };
   }
 
