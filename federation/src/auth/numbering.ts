@@ -67,8 +67,19 @@ export interface RuleNumbers {
   redaction(sub: 3): string;
 }
 
-/** The rule numbers of a room version. */
+const computed = new WeakMap<RoomVersionRules, RuleNumbers>();
+
+/** The rule numbers of a room version (computed once per version: every auth check reads them). */
 export function ruleNumbers(rules: RoomVersionRules): RuleNumbers {
+  let numbers = computed.get(rules);
+  if (!numbers) {
+    numbers = computeRuleNumbers(rules);
+    computed.set(rules, numbers);
+  }
+  return numbers;
+}
+
+function computeRuleNumbers(rules: RoomVersionRules): RuleNumbers {
   const a = rules.auth;
   const roomIdNamesCreate = rules.roomIdFormat === "create-event-hash";
   const top = sequence({

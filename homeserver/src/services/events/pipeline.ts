@@ -532,11 +532,18 @@ export class EventPipeline {
    * against its own auth events, which must already be stored (order the input so they are); events
    * that do not are stored as rejected. Not in the timeline, not state, no extremities.
    */
-  async persistOutliers(roomId: string, roomVersion: string, pdus: readonly Pdu[]): Promise<void> {
+  async persistOutliers(
+    roomId: string,
+    roomVersion: string,
+    pdus: readonly Pdu[],
+    knownIds?: readonly string[],
+  ): Promise<void> {
     const w = await this.#working(roomId);
-    for (const pdu of pdus) {
-      const eventId = computeEventId(pdu, roomVersion);
-      if (w.pending.has(eventId) || (await this.#deps.events.has(eventId))) continue;
+    const ids = knownIds ?? pdus.map((pdu) => computeEventId(pdu, roomVersion));
+    const stored = await this.#deps.events.getMany(ids);
+    for (const [i, pdu] of pdus.entries()) {
+      const eventId = ids[i]!;
+      if (stored[i] || w.pending.has(eventId)) continue;
       const rejected = await this.#authAgainstOwnAuthEvents(w, pdu, eventId, roomVersion);
       this.#stage(w, pdu, eventId, roomVersion, { outlier: true, rejected, stateBefore: -1, stateAfter: -1 });
     }

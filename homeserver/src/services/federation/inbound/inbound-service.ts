@@ -194,6 +194,37 @@ export class InboundService {
     return pdu;
   }
 
+  /**
+   * Verifies many events at once (keys fetched in one go): the events that pass, each with its ID,
+   * in the same order; failures are logged and left out.
+   */
+  async verifyMany(pdus: readonly Pdu[], roomVersion: string): Promise<Array<{ pdu: Pdu; id: string }>> {
+    const wellFormed: Pdu[] = [];
+    for (const p of pdus) {
+      try {
+        checkPduFormat(p, roomVersion);
+        wellFormed.push(p);
+      } catch (e) {
+        this.deps.logger.info({ err: (e as Error).message }, "dropped an invalid event");
+      }
+    }
+    await this.deps.keys.prefetchForEvents(wellFormed, roomVersion);
+    const out: Array<{ pdu: Pdu; id: string }> = [];
+    for (const p of wellFormed) {
+      const failures = checkEventSignatures(p, roomVersion, this.deps.keys.lookupSync);
+      if (failures.length > 0) {
+        this.deps.logger.info(
+          { server: failures[0]!.serverName, reason: failures[0]!.reason },
+          "dropped an event: signature",
+        );
+        continue;
+      }
+      const pdu = verifyContentHash(p, roomVersion) ? p : redactEvent(p, roomVersion);
+      out.push({ pdu, id: computeEventId(pdu, roomVersion) });
+    }
+    return out;
+  }
+
   /** Runs one remote event through the checks and into the pipeline (inside the room's queue). */
   async #processPdu(
     origin: string,
@@ -253,21 +284,18 @@ export class InboundService {
       `/_matrix/federation/v1/event_auth/${encodeURIComponent(roomId)}/${encodeURIComponent(eventId)}`,
     )) as { json?: { auth_chain?: unknown } };
     const chain = Array.isArray(res.json?.auth_chain) ? (res.json.auth_chain as Pdu[]) : [];
-    await this.#persistOutliers(roomId, roomVersion, chain);
+    await this.persistOutliers(roomId, roomVersion, chain);
   }
 
   /** Verifies events and stores them as outliers, auth events before the events they authorise. */
-  async #persistOutliers(roomId: string, roomVersion: string, pdus: readonly Pdu[]): Promise<void> {
-    const verified: Pdu[] = [];
-    for (const p of pdus) {
-      try {
-        verified.push(await this.verify(p, roomVersion));
-      } catch (e) {
-        this.deps.logger.info({ roomId, err: (e as Error).message }, "dropped an auth/state event");
-      }
-    }
-    const ordered = orderByAuth(verified, roomVersion);
-    await this.deps.pipeline.persistOutliers(roomId, roomVersion, ordered);
+  async persistOutliers(roomId: string, roomVersion: string, pdus: readonly Pdu[]): Promise<void> {
+    const ordered = orderByAuth(await this.verifyMany(pdus, roomVersion));
+    await this.deps.pipeline.persistOutliers(
+      roomId,
+      roomVersion,
+      ordered.map((e) => e.pdu),
+      ordered.map((e) => e.id),
+    );
   }
 
   /** `/get_missing_events` for the gap before `pdu`, then processes what came back, oldest first. */
@@ -337,7 +365,7 @@ export class InboundService {
         this.deps.logger.info({ origin, id, err: (e as Error).message }, "could not fetch a state event");
       }
     }
-    await this.#persistOutliers(roomId, roomVersion, fetched);
+    await this.persistOutliers(roomId, roomVersion, fetched);
     const state = new Map<string, string>();
     for (const ev of await this.deps.events.getMany(pduIds)) {
       if (ev && typeof ev.pdu.state_key === "string" && !ev.rejected)
@@ -351,21 +379,23 @@ export class InboundService {
  * Orders events so that each comes after the events of its `auth_events` that are in the list
  * (depth first, which auth order respects; ties broken by the auth edges).
  */
-export function orderByAuth(pdus: readonly Pdu[], roomVersion: string): Pdu[] {
-  const byId = new Map(pdus.map((p) => [computeEventId(p, roomVersion), p]));
+export function orderByAuth(
+  events: ReadonlyArray<{ pdu: Pdu; id: string }>,
+): Array<{ pdu: Pdu; id: string }> {
+  const byId = new Map(events.map((e) => [e.id, e]));
   const done = new Set<string>();
-  const out: Pdu[] = [];
-  const visit = (id: string, p: Pdu, path: Set<string>) => {
-    if (done.has(id) || path.has(id)) return;
-    path.add(id);
-    for (const a of authEventIds(p)) {
+  const out: Array<{ pdu: Pdu; id: string }> = [];
+  const visit = (e: { pdu: Pdu; id: string }, path: Set<string>) => {
+    if (done.has(e.id) || path.has(e.id)) return;
+    path.add(e.id);
+    for (const a of authEventIds(e.pdu)) {
       const dep = byId.get(a);
-      if (dep) visit(a, dep, path);
+      if (dep) visit(dep, path);
     }
-    done.add(id);
-    out.push(p);
+    done.add(e.id);
+    out.push(e);
   };
-  for (const [id, p] of [...byId].sort((a, b) => (a[1].depth ?? 0) - (b[1].depth ?? 0)))
-    visit(id, p, new Set());
+  for (const e of [...byId.values()].sort((x, y) => (x.pdu.depth ?? 0) - (y.pdu.depth ?? 0)))
+    visit(e, new Set());
   return out;
 }

@@ -22,7 +22,7 @@ import type { EventStore, StoredEvent } from "../../../storage/events.js";
 import type { RoomStore } from "../../../storage/rooms.js";
 import type { StateGroupStore } from "../../../storage/state.js";
 import type { EventPipeline } from "../../events/pipeline.js";
-import { type InboundService, orderByAuth } from "../inbound/inbound-service.js";
+import type { InboundService } from "../inbound/inbound-service.js";
 
 /** What the membership service needs. */
 export interface FederatedMembershipDeps {
@@ -187,15 +187,7 @@ export class FederatedMembership {
       throw new MatrixError("M_BAD_JSON", "send_join changed our event");
 
     await pipeline.inRoom(roomId, async () => {
-      const verified: Pdu[] = [];
-      for (const p of [...authChain, ...state]) {
-        try {
-          verified.push(await inbound.verify(p, roomVersion));
-        } catch (e) {
-          this.deps.logger.info({ server, roomId, err: (e as Error).message }, "send_join: dropped an event");
-        }
-      }
-      await pipeline.persistOutliers(roomId, roomVersion, orderByAuth(verified, roomVersion));
+      await inbound.persistOutliers(roomId, roomVersion, [...authChain, ...state]);
       const stateIds = state.map((p) => {
         try {
           return computeEventId(p, roomVersion);
