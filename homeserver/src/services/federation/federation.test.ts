@@ -266,6 +266,21 @@ describe("federation between two Hearth servers", () => {
     });
   }, 30_000);
 
+  it("creates a room with another server's user in its invite list", async () => {
+    const created = await alice.post("/_matrix/client/v3/createRoom", {
+      preset: "private_chat",
+      invite: [bob.userId],
+      is_direct: true,
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(200);
+    const roomId = created.body.room_id as string;
+    await waitFor(async () => {
+      const s = await bob.get("/_matrix/client/v3/sync");
+      return s.body.rooms?.invite?.[roomId] ? true : undefined;
+    });
+    expect((await bob.post(`/_matrix/client/v3/join/${enc(roomId)}`)).status).toBe(200);
+  }, 30_000);
+
   it("invites a user of the other server, who accepts", async () => {
     const created = await alice.post("/_matrix/client/v3/createRoom", { preset: "private_chat" });
     const roomId = created.body.room_id as string;

@@ -190,12 +190,24 @@ export class RoomService {
       });
     }
     initial.push(...initialState.values());
+    // Local invitees are invited in the creation batch; other servers' users once the room exists,
+    // through their server (`/v2/invite`).
+    const remoteInvitees: string[] = [];
     for (const invitee of req.invite ?? []) {
       if (invitee === sender) continue;
-      initial.push(await this.#inviteEvent(sender, invitee, req.is_direct === true));
+      if (!this.#isLocal(invitee) && deps.federation) remoteInvitees.push(invitee);
+      else initial.push(await this.#inviteEvent(sender, invitee, req.is_direct === true));
     }
 
     const { roomId } = await deps.pipeline.createRoom(roomVersion, sender, createContent, initial);
+    for (const invitee of remoteInvitees) {
+      await deps.federation!.inviteRemote(
+        sender,
+        roomId,
+        invitee,
+        req.is_direct === true ? { is_direct: true } : {},
+      );
+    }
     const extra = [
       ...(alias ? deps.directory.addAliasOps(alias, { roomId, creator: sender }) : []),
       ...(req.visibility === "public" ? deps.directory.visibilityOps(roomId, true) : []),
