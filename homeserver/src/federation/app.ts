@@ -26,7 +26,7 @@ export interface FederationAppDeps {
   /** Our server name: the destination every request must name. */
   readonly serverName: string;
   /** Looks up a remote server's verify key for request verification, fetching it when needed. */
-  readonly keys: { lookup: AsyncVerifyKeyLookup };
+  readonly keys: { lookup: AsyncVerifyKeyLookup; lookupForRequest?: AsyncVerifyKeyLookup };
   /**
    * Whether `origin` may access `roomId` under the room's server ACL. Routes with a `roomParam` are
    * refused with 403 `M_FORBIDDEN` when this answers false.
@@ -125,7 +125,7 @@ export function createFederationApp(deps: FederationAppDeps): Hono {
                 authorization: headers,
                 now: now(),
               },
-              deps.keys.lookup,
+              deps.keys.lookupForRequest ?? deps.keys.lookup,
             ));
           } catch (err) {
             if (err instanceof MatrixError) throw err;

@@ -68,6 +68,9 @@ interface Backoff {
   readonly retryAt: number;
 }
 
+/** Shortest time between two key fetches from a server that a request (not yet authenticated) prompts. */
+export const PEER_RETRY_MS = 2_000;
+
 /** Query criteria of the notary endpoints: server → key ID → minimum valid-until time. */
 export type NotaryCriteria = ReadonlyMap<string, ReadonlyMap<string, number | undefined>>;
 
@@ -83,6 +86,7 @@ export class KeyService {
   readonly #lastFetch = new Map<string, number>();
   readonly #backoff = new Map<string, Backoff>();
   readonly #inflight = new Map<string, Promise<void>>();
+  readonly #lastAttempt = new Map<string, number>();
 
   constructor(deps: KeyServiceDeps) {
     this.#deps = deps;
@@ -178,6 +182,24 @@ export class KeyService {
     const min = minimumValidUntilTs ?? this.#deps.now();
     if (!usable(this.#cache.get(serverName)?.get(keyId), min)) await this.#refresh(serverName);
     return this.#cache.get(serverName)?.get(keyId);
+  };
+
+  /**
+   * {@link lookup} for verifying a request from `serverName`: a server that is asking us something is
+   * up, so a key fetch that is backing off is tried again at once — at most every
+   * {@link PEER_RETRY_MS} per server, since the origin of a request is not yet authenticated here.
+   */
+  readonly lookupForRequest = async (
+    serverName: string,
+    keyId: string,
+    minimumValidUntilTs?: number,
+  ): Promise<KnownVerifyKey | undefined> => {
+    const backoff = this.#backoff.get(serverName);
+    const now = this.#deps.now();
+    if (backoff && backoff.retryAt > now && now - (this.#lastAttempt.get(serverName) ?? 0) >= PEER_RETRY_MS) {
+      this.#backoff.set(serverName, { ...backoff, retryAt: now });
+    }
+    return this.lookup(serverName, keyId, minimumValidUntilTs);
   };
 
   /**
@@ -309,6 +331,7 @@ export class KeyService {
   async #fetch(serverName: string): Promise<void> {
     const client = this.#client;
     if (!client) return;
+    this.#lastAttempt.set(serverName, this.#deps.now());
     let verified: VerifiedServerKeys | undefined;
     try {
       const { json } = await client.request(serverName, "GET", "/_matrix/key/v2/server", {
