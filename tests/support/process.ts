@@ -154,7 +154,7 @@ export class HearthProcess {
       HEARTH_SERVER_NAME: "localhost",
       ...this.env,
     });
-    const child = spawn(process.execPath, [HEARTH_BIN, "start"], {
+    const child = spawn(process.execPath, ["--max-semi-space-size=4", HEARTH_BIN, "start"], {
       cwd: REPO_ROOT,
       env,
       stdio: ["ignore", "pipe", "pipe"],

@@ -6,7 +6,7 @@
  */
 import type { RoomStore } from "../../storage/rooms.js";
 import type { Notifier } from "../notifier.js";
-import { shareJoinedRoom } from "../rooms/shared-rooms.js";
+import { coMembers } from "../rooms/shared-rooms.js";
 
 /** An `m.device_list_update` EDU's content. */
 export interface DeviceListUpdate {
@@ -95,11 +95,9 @@ export class DeviceListService {
   /** Users whose devices changed in (after, upTo] and who share a room with `viewer`. */
   async changes(viewer: string, after: number | undefined, upTo: number): Promise<string[]> {
     if (after === undefined) return [];
-    const out: string[] = [];
-    for (const [userId, position] of this.#changed) {
-      if (position <= after || position > upTo) continue;
-      if (await shareJoinedRoom(this.deps.rooms, viewer, userId)) out.push(userId);
-    }
-    return out;
+    const changed = [...this.#changed].filter(([, position]) => position > after && position <= upTo);
+    if (changed.length === 0) return [];
+    const visible = await coMembers(this.deps.rooms, viewer);
+    return changed.filter(([userId]) => visible.has(userId)).map(([userId]) => userId);
   }
 }

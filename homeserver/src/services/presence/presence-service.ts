@@ -9,7 +9,7 @@ import type { Database } from "../../storage/db.js";
 import type { PresenceStore } from "../../storage/presence.js";
 import type { RoomStore } from "../../storage/rooms.js";
 import type { Notifier } from "../notifier.js";
-import { shareJoinedRoom } from "../rooms/shared-rooms.js";
+import { coMembers, shareJoinedRoom } from "../rooms/shared-rooms.js";
 
 /** A presence state. */
 export type PresenceState = "online" | "unavailable" | "offline";
@@ -191,9 +191,10 @@ export class PresenceService {
       ([, e]) => e.position <= upTo && (after === undefined || e.position > after),
     );
     if (changed.length === 0) return [];
+    const visible = await coMembers(this.deps.rooms, viewer);
     const out: PresenceEvent[] = [];
     for (const [userId] of changed) {
-      if (!(await this.maySee(viewer, userId))) continue;
+      if (!visible.has(userId)) continue;
       const ev = this.event(userId);
       if (ev) out.push(ev);
     }
