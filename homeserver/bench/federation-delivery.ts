@@ -11,12 +11,12 @@ import {
   FederationCluster,
   hasJoinedMembers,
   joinVia,
-  LoopbackHttp,
   registerUser,
   sendMessage,
   waitFor,
 } from "./federation-fixtures.js";
 import { percentile } from "./fixtures.js";
+import { Http } from "./http.js";
 import type { Scenario } from "./scenario.js";
 
 const RATE_PER_SECOND = 50;
@@ -44,7 +44,7 @@ export const federationDeliveryScenario: Scenario = {
   },
   async setup() {
     const cluster = new FederationCluster({ nodes: 3, env: { HEARTH_LOG_LEVEL: "warn" } });
-    const https: LoopbackHttp[] = [];
+    const https: Http[] = [];
     let active = true;
     let loopError: Error | undefined;
     const loops: Promise<void>[] = [];
@@ -57,7 +57,7 @@ export const federationDeliveryScenario: Scenario = {
     try {
       await cluster.start();
       const [n1, n2, n3] = [cluster.node(1), cluster.node(2), cluster.node(3)];
-      const [h1, h2, h3] = [n1, n2, n3].map((n) => new LoopbackHttp(n.url));
+      const [h1, h2, h3] = [n1, n2, n3].map((n) => new Http(n.url));
       https.push(h1!, h2!, h3!);
       const alice = await registerUser(h1!, "alice");
       const bob = await registerUser(h2!, "bob");

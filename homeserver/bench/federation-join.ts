@@ -14,11 +14,11 @@ import {
   FederationCluster,
   hasJoinedMembers,
   joinVia,
-  LoopbackHttp,
   registerUser,
   waitFor,
 } from "./federation-fixtures.js";
 import { pool } from "./fixtures.js";
+import { Http } from "./http.js";
 import { progress, type Scenario } from "./scenario.js";
 
 const MEMBERS = 2_000;
@@ -64,7 +64,7 @@ export const federationJoinScenario: Scenario = {
   },
   async setup() {
     const cluster = new FederationCluster({ nodes: 1 + RUNS, env: { HEARTH_LOG_LEVEL: "warn" } });
-    const https: LoopbackHttp[] = [];
+    const https: Http[] = [];
     const close = async () => {
       for (const h of https) h.close();
       await cluster.cleanup();
@@ -72,7 +72,7 @@ export const federationJoinScenario: Scenario = {
     try {
       await cluster.start();
       const hs1 = cluster.node(1);
-      const h1 = new LoopbackHttp(hs1.url, CONCURRENCY * 2);
+      const h1 = new Http(hs1.url, CONCURRENCY * 2);
       https.push(h1);
       const t0 = performance.now();
       const owner = await registerUser(h1, "owner");
@@ -122,7 +122,7 @@ export const federationJoinScenario: Scenario = {
         async measure() {
           const node = cluster.node(2 + joiners++);
           const expected = MEMBERS + joiners;
-          const h = new LoopbackHttp(node.url, 8);
+          const h = new Http(node.url, 8);
           https.push(h);
           const joiner = await registerUser(h, "joiner");
           const started = performance.now();
