@@ -63,6 +63,8 @@ export interface BuiltModules {
     readonly events: EventStore;
     readonly roomStore: RoomStore;
     readonly stateGroups: StateGroupStore;
+    /** The outbound federation sender, when federation is configured. */
+    readonly sender: FederationSender | undefined;
   };
   /** Starts background work: the federation listener and sender (when federation is configured). */
   start(): Promise<{ federationPort?: number }>;
@@ -353,7 +355,7 @@ export async function buildModules(ctx: ModuleContext): Promise<BuiltModules> {
       ...reads.routes,
     ],
     authenticator: accounts.authenticator,
-    services: { rooms, pipeline, notifier, formatter, events, roomStore, stateGroups },
+    services: { rooms, pipeline, notifier, formatter, events, roomStore, stateGroups, sender },
     async start() {
       await sender?.start();
       const started = await federation?.start(inboundRoutes);

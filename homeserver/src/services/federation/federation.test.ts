@@ -181,6 +181,27 @@ describe("federation between two Hearth servers", () => {
     expect(seen.reverse()).toEqual(Array.from({ length: 30 }, (_, i) => `early ${i}`));
   }, 30_000);
 
+  it("keeps a repeated pre-join event as history, not as a new event", async () => {
+    const created = await alice.post("/_matrix/client/v3/createRoom", { preset: "public_chat" });
+    const roomId = created.body.room_id as string;
+    await alice.put(`/_matrix/client/v3/rooms/${enc(roomId)}/send/m.room.message/p1`, { body: "before" });
+    expect((await bob.post(`/_matrix/client/v3/join/${enc(roomId)}`)).status).toBe(200);
+    const [a, b] = servers as [TestServer, TestServer];
+    // Alice's server sends bob's server room state it already holds from the join (as a server
+    // that queued it before the join would).
+    const old = await a.services.events.topological(roomId, { dir: "f", limit: 3 });
+    expect(old.map((e) => e.pdu.type)).toEqual(["m.room.create", "m.room.member", "m.room.power_levels"]);
+    await a.services.sender!.enqueueRoomEvents(roomId, old);
+    const p2 = await alice.put(`/_matrix/client/v3/rooms/${enc(roomId)}/send/m.room.message/p2`, {
+      body: "after",
+    });
+    // Transactions to a server go in order: once "after" is in, the repeats were handled. (No
+    // /messages here: it would backfill the history and make it timeline.)
+    await waitFor(async () => ((await b.services.events.get(p2.body.event_id)) ? true : undefined));
+    for (const e of old) expect((await b.services.events.get(e.eventId))?.outlier).toBe(true);
+    expect([...(await b.services.roomStore.extremities(roomId)).keys()]).toEqual([p2.body.event_id]);
+  }, 30_000);
+
   it("knocks on a room of the other server, and gets in once invited", async () => {
     const created = await alice.post("/_matrix/client/v3/createRoom", {
       preset: "private_chat",

@@ -238,6 +238,13 @@ export class InboundService {
     const eventId = computeEventId(pdu, roomVersion);
     const existing = await events.get(eventId);
     if (existing && !existing.outlier) return;
+    if (existing?.outlier && (await this.#olderThanTimeline(roomId, pdu))) {
+      // Held as state or auth chain (e.g. from send_join) and older than everything in our timeline:
+      // history, not news. Taking it for a new event would fork the room around our join.
+      // NOTSPEC: a new event on a fork older than our join is skipped here too (rare; /messages
+      // backfill still reaches history).
+      return;
+    }
 
     await this.#ensureAuthEvents(origin, roomId, roomVersion, pdu, eventId);
 
@@ -257,6 +264,12 @@ export class InboundService {
       // not "successfully handled").
       throw new Error(`rejected: ${result.reason ?? "failed the authorization rules"}`);
     }
+  }
+
+  /** Whether an event is older (lower depth) than the oldest event of the room's timeline. */
+  async #olderThanTimeline(roomId: string, pdu: Pdu): Promise<boolean> {
+    const [earliest] = await this.deps.events.topological(roomId, { dir: "f", limit: 1 });
+    return earliest !== undefined && (pdu.depth ?? 0) < earliest.depth;
   }
 
   /** The IDs among `ids` that are not stored (or only as outliers, when `timeline`). */

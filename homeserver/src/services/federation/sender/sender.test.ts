@@ -249,6 +249,24 @@ describe("federation sender", () => {
     expect(new Set(b.received.map((t) => t.txnId)).size).toBe(b.received.length);
   });
 
+  it("sends a server only the events persisted after it joined", async () => {
+    const b = await destination("hs2.test");
+    const c = await destination("hs3.test");
+    const joinedLater = members.get("@user:hs3.test")!;
+    members.delete("@user:hs3.test");
+    const s = sender();
+    await s.start();
+    // hs3 joins while the earlier batch still waits its turn: it holds that history as room state
+    // from its join and must not be sent it as new events.
+    const before = s.enqueueRoomEvents(ROOM, events("old", 2));
+    members.set("@user:hs3.test", joinedLater);
+    const after = s.enqueueRoomEvents(ROOM, events("new", 1));
+    await Promise.all([before, after]);
+    await until(() => b.pduIds.length === 3 && c.pduIds.length === 1);
+    expect(b.pduIds).toEqual(["old0", "old1", "new0"]);
+    expect(c.pduIds).toEqual(["new0"]);
+  });
+
   it("also tells a server whose user was kicked or banned", async () => {
     const b = await destination("hs2.test");
     const c = await destination("hs3.test");

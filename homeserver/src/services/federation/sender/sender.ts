@@ -271,7 +271,12 @@ class Sender implements FederationSender {
     events: readonly StoredEvent[],
     options: EnqueueRoomEventsOptions = {},
   ): Promise<void> {
-    return this.#serially(() => this.#enqueueRoomEvents(roomId, events, options.relay === true));
+    // The servers in the room now, when the events were persisted: a server that joins while this
+    // batch waits its turn must not receive events from before its join (it has them as state, and
+    // would take them for new ones).
+    const joined = this.destinationsOfRoom(roomId);
+    joined.catch(() => {});
+    return this.#serially(() => this.#enqueueRoomEvents(roomId, events, options.relay === true, joined));
   }
 
   enqueueEdu(destination: string, edu: Edu): void {
@@ -377,7 +382,12 @@ class Sender implements FederationSender {
     return d;
   }
 
-  async #enqueueRoomEvents(roomId: string, events: readonly StoredEvent[], relay: boolean): Promise<void> {
+  async #enqueueRoomEvents(
+    roomId: string,
+    events: readonly StoredEvent[],
+    relay: boolean,
+    destinations: Promise<string[]>,
+  ): Promise<void> {
     const { serverName } = this.#deps;
     const toSend = events.filter(
       (e) =>
@@ -387,7 +397,7 @@ class Sender implements FederationSender {
         e.softFailed !== true,
     );
     if (toSend.length === 0) return;
-    const joined = await this.destinationsOfRoom(roomId);
+    const joined = await destinations;
     const ops = [];
     const touched = new Set<Destination>();
     for (const event of toSend) {
