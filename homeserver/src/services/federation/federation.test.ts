@@ -249,8 +249,24 @@ describe("federation between two Hearth servers", () => {
       const s = await servers[1]!.services.roomStore.currentStateEventId(roomId, "m.room.server_acl", "");
       return s ? true : undefined;
     });
-    await bob.put(`/_matrix/client/v3/rooms/${enc(roomId)}/send/m.room.message/acl2`, { body: "after" });
+    const after = await bob.put(`/_matrix/client/v3/rooms/${enc(roomId)}/send/m.room.message/acl2`, {
+      body: "after",
+    });
+    // Room EDUs are ignored too: typing and receipts.
+    await bob.put(`/_matrix/client/v3/rooms/${enc(roomId)}/typing/${enc(bob.userId)}`, {
+      typing: true,
+      timeout: 30_000,
+    });
+    await bob.post(`/_matrix/client/v3/rooms/${enc(roomId)}/receipt/m.read/${enc(after.body.event_id)}`, {});
     await new Promise((r) => setTimeout(r, 1500));
+    const sync = await alice.get("/_matrix/client/v3/sync");
+    const ephemeral = (sync.body.rooms?.join?.[roomId]?.ephemeral?.events ?? []) as Array<{
+      type: string;
+      content: Record<string, unknown>;
+    }>;
+    const typing = ephemeral.find((e) => e.type === "m.typing");
+    expect((typing?.content.user_ids as string[] | undefined) ?? []).not.toContain(bob.userId);
+    expect(JSON.stringify(ephemeral.filter((e) => e.type === "m.receipt"))).not.toContain(bob.userId);
     expect(await bodies(alice, roomId)).not.toContain("after");
   }, 30_000);
 
