@@ -37,6 +37,7 @@ import {
 import { Notifier } from "./services/notifier.js";
 import { PresenceService } from "./services/presence/presence-service.js";
 import { PushRulesService } from "./services/push/push-rules-service.js";
+import { UnreadCounter } from "./services/push/unread.js";
 import { DirectoryService } from "./services/rooms/directory-service.js";
 import { RoomService } from "./services/rooms/room-service.js";
 import { type ReadModule, readModule } from "./services/sync/module.js";
@@ -139,6 +140,12 @@ export async function buildModules(ctx: ModuleContext): Promise<BuiltModules> {
       const data = r.threadId ? { ts: r.ts, thread_id: r.threadId } : { ts: r.ts };
       void sender?.enqueueRoomEdu(r.roomId, receiptEdu(r.roomId, r.userId, r.eventId, data));
     },
+  });
+  const unread = new UnreadCounter({
+    events,
+    rooms: roomStore,
+    ruleset: (userId) => pushRules.ruleset(userId),
+    readUpTo: (roomId, userId) => receipts.readUpTo(roomId, userId),
   });
   await receipts.start();
   // Presence; our users' changes go to every server that shares a room with them.
@@ -314,6 +321,7 @@ export async function buildModules(ctx: ModuleContext): Promise<BuiltModules> {
       typingEvent: (roomId, after, upTo) => typing.typingEvent(roomId, after, upTo),
     },
     pushRules: async (userId) => ({ global: await pushRules.ruleset(userId) }),
+    unread: (userId, roomId, joinedAt, upTo) => unread.counts(userId, roomId, joinedAt, upTo),
     presence: {
       position: () => presence.position,
       events: (viewer, after, upTo) =>

@@ -88,6 +88,22 @@ export class ReceiptService {
     this.deps.onReceipt?.(receipt);
   }
 
+  /**
+   * The stream position of the latest event a user has read in a room: the furthest of their `m.read`
+   * and `m.read.private` receipts, unthreaded or on the main timeline ("Receiving notifications").
+   */
+  async readUpTo(roomId: string, userId: string): Promise<number | undefined> {
+    let furthest: number | undefined;
+    for (const type of RECEIPT_TYPES) {
+      for (const thread of ["", "main"]) {
+        const r = await this.deps.store.get(roomId, type, userId, thread);
+        const ev = r && (await this.deps.events.get(r.eventId));
+        if (ev && (furthest === undefined || ev.stream > furthest)) furthest = ev.stream;
+      }
+    }
+    return furthest;
+  }
+
   /** The `m.receipt` event of a room as `viewer` sees it: all current receipts (initial sync). */
   async roomReceipts(roomId: string, viewer: string): Promise<ReceiptEvent | undefined> {
     return toEvent(await this.deps.store.inRoom(roomId), viewer);

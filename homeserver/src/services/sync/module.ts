@@ -45,6 +45,8 @@ export interface ReadModuleDeps {
   readonly ephemeral?: EphemeralSource;
   /** Push rules for initial syncs' `m.push_rules` account data. */
   readonly pushRules?: (userId: string) => Promise<Record<string, unknown>>;
+  /** Unread notification counts for sync. */
+  readonly unread?: SyncDeps["unread"];
   /** Fetches older history from other servers when `/messages` pages past what we hold. */
   readonly backfill?: (roomId: string, limit: number) => Promise<number>;
   /** The syncing device's to-device messages. */
@@ -87,6 +89,7 @@ export async function readModule(deps: ReadModuleDeps): Promise<ReadModule> {
     now: ctx.now,
     ...(deps.ephemeral ? { ephemeral: deps.ephemeral } : {}),
     ...(deps.pushRules ? { pushRules: deps.pushRules } : {}),
+    ...(deps.unread ? { unread: deps.unread } : {}),
     ...(deps.presence ? { presence: deps.presence } : {}),
     ...(deps.toDevice ? { toDevice: deps.toDevice } : {}),
     ...(deps.deviceLists ? { deviceLists: deps.deviceLists } : {}),

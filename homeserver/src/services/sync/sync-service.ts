@@ -13,6 +13,7 @@ import type { EventStore, StoredEvent } from "../../storage/events.js";
 import type { MembershipRecord, RoomStore } from "../../storage/rooms.js";
 import type { AccountDataEvent, AccountDataService } from "../account-data/account-data-service.js";
 import type { Notifier } from "../notifier.js";
+import type { UnreadCounts } from "../push/unread.js";
 import type { HistoryVisibility, RoomViewer } from "../visibility/history-visibility.js";
 import {
   type EventFilter,
@@ -96,6 +97,8 @@ export interface SyncDeps {
    * arrive as account data changes).
    */
   readonly pushRules?: (userId: string) => Promise<Record<string, unknown>>;
+  /** A joined room's unread notification counts for a user (joined at `joinedAt`), up to `upTo`. */
+  readonly unread?: (userId: string, roomId: string, joinedAt: number, upTo: number) => Promise<UnreadCounts>;
   /** Presence of users sharing rooms with the syncing user. */
   readonly presence?: PresenceSource;
   /** The syncing device's to-device messages. */
@@ -345,7 +348,9 @@ export class SyncService {
       ...state.sections,
       ephemeral: { events: ephemeral },
       account_data: { events: accountData },
-      unread_notifications: { highlight_count: 0, notification_count: 0 },
+      unread_notifications: this.deps.unread
+        ? await this.deps.unread(req.userId, roomId, m.stream, upTo.events)
+        : { highlight_count: 0, notification_count: 0 },
     };
     if (state.summary) entry.summary = state.summary;
     return entry;
