@@ -1,7 +1,8 @@
 /**
  * Push rule evaluation (Client-Server API, Push Notifications module, "Push Rules", "Conditions",
- * "Actions"): the actions of the first enabled rule, in kind order, that matches an event. A pure
- * function: the caller gives the room facts the conditions need.
+ * "Actions"): the actions of the first enabled rule, in kind order, that matches an event. The
+ * caller gives the room facts the conditions need, read only when a condition asks (most events are
+ * decided before any condition needs the room).
  */
 import type { PushRule, Ruleset } from "./push-rules-service.js";
 
@@ -11,41 +12,41 @@ export interface PushOutcome {
   readonly highlight: boolean;
 }
 
-/** Room facts the conditions read, for the user whose rules are evaluated. */
+/** Room facts the conditions read, for the user whose rules are evaluated and the event's sender. */
 export interface PushContext {
   /** The user's display name in the room (`contains_display_name`). */
-  readonly displayName?: string;
+  displayName(): Promise<string | undefined>;
   /** Joined members of the room (`room_member_count`). */
-  readonly memberCount: number;
+  memberCount(): Promise<number>;
   /** The sender's power level, and the level a notification kind needs (`sender_notification_permission`). */
-  readonly senderPowerLevel: number;
-  readonly notificationLevel: (key: string) => number;
+  senderPowerLevel(): Promise<number>;
+  notificationLevel(key: string): Promise<number>;
 }
 
 const NOTHING: PushOutcome = { notify: false, highlight: false };
 const KIND_ORDER = ["override", "content", "room", "sender", "underride"] as const;
 
 /** The outcome of a user's ruleset for an event: the actions of the first matching rule. */
-export function evaluatePushRules(
+export async function evaluatePushRules(
   ruleset: Ruleset,
   event: Record<string, unknown>,
   ctx: PushContext,
-): PushOutcome {
+): Promise<PushOutcome> {
   for (const kind of KIND_ORDER) {
     for (const rule of ruleset[kind] ?? []) {
       if (!rule.enabled) continue;
-      if (ruleMatches(kind, rule, event, ctx)) return outcomeOf(rule.actions);
+      if (await ruleMatches(kind, rule, event, ctx)) return outcomeOf(rule.actions);
     }
   }
   return NOTHING;
 }
 
-function ruleMatches(
+async function ruleMatches(
   kind: (typeof KIND_ORDER)[number],
   rule: PushRule,
   event: Record<string, unknown>,
   ctx: PushContext,
-): boolean {
+): Promise<boolean> {
   switch (kind) {
     case "room":
       return event.room_id === rule.rule_id;
@@ -54,7 +55,8 @@ function ruleMatches(
     case "content":
       return typeof rule.pattern === "string" && bodyMatches(event, rule.pattern);
     default:
-      return (rule.conditions ?? []).every((c) => conditionHolds(c, event, ctx));
+      for (const c of rule.conditions ?? []) if (!(await conditionHolds(c, event, ctx))) return false;
+      return true;
   }
 }
 
@@ -68,7 +70,11 @@ function outcomeOf(actions: readonly unknown[]): PushOutcome {
   return { notify, highlight: notify && highlight };
 }
 
-function conditionHolds(condition: unknown, event: Record<string, unknown>, ctx: PushContext): boolean {
+async function conditionHolds(
+  condition: unknown,
+  event: Record<string, unknown>,
+  ctx: PushContext,
+): Promise<boolean> {
   if (typeof condition !== "object" || condition === null) return false;
   const c = condition as Record<string, unknown>;
   switch (c.kind) {
@@ -87,15 +93,18 @@ function conditionHolds(condition: unknown, event: Record<string, unknown>, ctx:
       return Array.isArray(value) && isScalar(c.value) && value.some((v) => isScalar(v) && v === c.value);
     }
     case "contains_display_name": {
-      const name = ctx.displayName;
       const body = (event.content as { body?: unknown } | undefined)?.body;
-      if (!name || typeof body !== "string") return false;
+      if (typeof body !== "string") return false;
+      const name = await ctx.displayName();
+      if (!name) return false;
       return wordRegExp(escapeRegExp(name)).test(body);
     }
     case "room_member_count":
-      return typeof c.is === "string" && memberCountMatches(c.is, ctx.memberCount);
+      return typeof c.is === "string" && memberCountMatches(c.is, await ctx.memberCount());
     case "sender_notification_permission":
-      return typeof c.key === "string" && ctx.senderPowerLevel >= ctx.notificationLevel(c.key);
+      return (
+        typeof c.key === "string" && (await ctx.senderPowerLevel()) >= (await ctx.notificationLevel(c.key))
+      );
     default:
       // "Unrecognised conditions MUST NOT match any events."
       return false;

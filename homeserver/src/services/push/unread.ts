@@ -4,8 +4,9 @@
  * or `m.read.private` receipt, or their own latest event, or else their join — for which their push
  * rules say `notify` (and `highlight`).
  *
- * Counted when a sync asks, with the rules and room state of that moment: a rule change applies to
- * unread events that came before it too (Synapse fixes each event's actions when it arrives).
+ * Counted when a sync asks, with the rules and room state of that moment, and kept per (user, room):
+ * later syncs evaluate only newer events, so a rule change applies from then on (as Synapse, which
+ * fixes each event's actions when it arrives). A count dropped from the bounded cache is redone.
  */
 import { userPowerLevel } from "@hearth/federation";
 import type { EventStore, StoredEvent } from "../../storage/events.js";
@@ -33,39 +34,74 @@ export interface UnreadCounterDeps {
  */
 export const MAX_UNREAD_SCAN = 1000;
 const BATCH = 100;
+/** (user, room) counts kept, so that a sync only evaluates the events since the previous one. */
+const MAX_CACHED = 20_000;
 
 /** Counts unread notifications. */
 export class UnreadCounter {
   constructor(private readonly deps: UnreadCounterDeps) {}
 
+  /** Per (user, room): the counts up to a stream position, for a read position. Least recently used first. */
+  readonly #cache = new Map<string, { read: number; upTo: number; counts: UnreadCounts }>();
+
   /** The counts of `userId` in a joined room, over events up to stream position `upTo`. */
   async counts(userId: string, roomId: string, joinedAt: number, upTo: number): Promise<UnreadCounts> {
     const read = Math.max(joinedAt, (await this.deps.readUpTo(roomId, userId)) ?? 0);
+    const key = `${userId}\u0000${roomId}`;
+    const cached = this.#cache.get(key);
+    this.#cache.delete(key);
+    // Only the events since the last count are new, unless the user has read further since.
+    const known = cached && cached.read === read && cached.upTo <= upTo ? cached : undefined;
+    const fresh = await this.#count(userId, roomId, known?.upTo ?? read, upTo);
+    const counts =
+      known && !fresh.sawOwn
+        ? {
+            notification_count: known.counts.notification_count + fresh.counts.notification_count,
+            highlight_count: known.counts.highlight_count + fresh.counts.highlight_count,
+          }
+        : fresh.counts;
+    this.#cache.set(key, { read, upTo, counts });
+    if (this.#cache.size > MAX_CACHED) this.#cache.delete(this.#cache.keys().next().value!);
+    return counts;
+  }
+
+  /**
+   * Counts the events in (after, upTo], newest first, stopping at the user's own event (`sawOwn`):
+   * sending an event marks everything before it as read.
+   */
+  async #count(
+    userId: string,
+    roomId: string,
+    after: number,
+    upTo: number,
+  ): Promise<{ counts: UnreadCounts; sawOwn: boolean }> {
     let notifications = 0;
     let highlights = 0;
-    let ctx: Promise<RoomPushContext> | undefined;
+    const result = (sawOwn: boolean) => ({
+      counts: { notification_count: notifications, highlight_count: highlights },
+      sawOwn,
+    });
+    let ctx: RoomPushContext | undefined;
     let ruleset: Promise<Ruleset> | undefined;
     let cursor = upTo;
     let scanned = 0;
-    while (cursor > read && scanned < MAX_UNREAD_SCAN) {
+    while (cursor > after && scanned < MAX_UNREAD_SCAN) {
       const evs = await this.deps.events.timeline(roomId, {
-        after: read,
+        after,
         upTo: cursor,
         limit: BATCH,
         reverse: true,
       });
       for (const ev of evs) {
-        // Sending an event marks everything before it as read.
-        if (ev.pdu.sender === userId)
-          return { notification_count: notifications, highlight_count: highlights };
+        if (ev.pdu.sender === userId) return result(true);
         if (++scanned > MAX_UNREAD_SCAN) break;
         if (ev.rejected || ev.softFailed) continue;
         ctx ??= this.#context(roomId, userId);
         ruleset ??= this.deps.ruleset(userId);
-        const outcome = evaluatePushRules(
+        const outcome = await evaluatePushRules(
           await ruleset,
           ev.pdu as unknown as Record<string, unknown>,
-          (await ctx).forSender(ev),
+          ctx.forSender(ev),
         );
         if (outcome.notify) notifications++;
         if (outcome.highlight) highlights++;
@@ -73,51 +109,62 @@ export class UnreadCounter {
       if (evs.length < BATCH) break;
       cursor = evs[evs.length - 1]!.stream - 1;
     }
-    return { notification_count: notifications, highlight_count: highlights };
+    return result(false);
   }
 
-  /** The room facts push conditions read, from the room's current state. */
-  async #context(roomId: string, userId: string): Promise<RoomPushContext> {
+  /** The room facts push conditions read, from the room's current state, each loaded when first asked. */
+  #context(roomId: string, userId: string): RoomPushContext {
     const { events, rooms } = this.deps;
-    const stateEvent = async (type: string, stateKey: string) => {
-      const id = await rooms.currentStateEventId(roomId, type, stateKey);
-      return id ? (await events.get(id))?.pdu : undefined;
+    const once = <T>(load: () => Promise<T>): (() => Promise<T>) => {
+      let p: Promise<T> | undefined;
+      return () => (p ??= load());
     };
-    const [create, powerLevels, member, members, info] = await Promise.all([
-      stateEvent("m.room.create", ""),
-      stateEvent("m.room.power_levels", ""),
-      stateEvent("m.room.member", userId),
-      rooms.membersOfRoom(roomId),
-      rooms.info(roomId),
-    ]);
-    const roomVersion = info?.roomVersion ?? "10";
-    const notifications = (powerLevels?.content as { notifications?: Record<string, unknown> } | undefined)
-      ?.notifications;
-    let memberCount = 0;
-    for (const m of members.values()) if (m.membership === "join") memberCount++;
-    const displayName = (member?.content as { displayname?: unknown } | undefined)?.displayname;
-    const base = {
-      memberCount,
-      ...(typeof displayName === "string" ? { displayName } : {}),
-      // m.room.power_levels: `notifications.room` defaults to 50.
-      notificationLevel: (key: string) => {
-        const level = notifications?.[key];
-        if (typeof level === "number" && Number.isInteger(level)) return level;
-        // Room versions 1–9 also accept integer strings.
-        return typeof level === "string" && /^[+-]?[0-9]+$/.test(level.trim()) ? Number(level.trim()) : 50;
-      },
+    const stateEvent = (type: string, stateKey: string) =>
+      once(async () => {
+        const id = await rooms.currentStateEventId(roomId, type, stateKey);
+        return id ? (await events.get(id))?.pdu : undefined;
+      });
+    const create = stateEvent("m.room.create", "");
+    const powerLevels = stateEvent("m.room.power_levels", "");
+    const member = stateEvent("m.room.member", userId);
+    const memberCount = once(async () => {
+      let n = 0;
+      for (const m of (await rooms.membersOfRoom(roomId)).values()) if (m.membership === "join") n++;
+      return n;
+    });
+    const roomVersion = once(async () => (await rooms.info(roomId))?.roomVersion ?? "10");
+    const displayName = once(async () => {
+      const name = ((await member())?.content as { displayname?: unknown } | undefined)?.displayname;
+      return typeof name === "string" ? name : undefined;
+    });
+    const notificationLevel = async (key: string) => {
+      const content = (await powerLevels())?.content as
+        | { notifications?: Record<string, unknown> }
+        | undefined;
+      const level = content?.notifications?.[key];
+      if (typeof level === "number" && Number.isInteger(level)) return level;
+      // Room versions 1–9 also accept integer strings; m.room.power_levels: `notifications.room` defaults to 50.
+      return typeof level === "string" && /^[+-]?[0-9]+$/.test(level.trim()) ? Number(level.trim()) : 50;
     };
-    const senderLevels = new Map<string, number>();
+    const senderLevels = new Map<string, Promise<number>>();
+    const senderLevel = (sender: string) => {
+      let level = senderLevels.get(sender);
+      if (!level) {
+        level = (async () => {
+          const c = await create();
+          return c ? userPowerLevel(sender, await powerLevels(), c, await roomVersion()) : 0;
+        })();
+        senderLevels.set(sender, level);
+      }
+      return level;
+    };
     return {
-      forSender: (ev) => {
-        const sender = ev.pdu.sender;
-        let level = senderLevels.get(sender);
-        if (level === undefined) {
-          level = create ? userPowerLevel(sender, powerLevels, create, roomVersion) : 0;
-          senderLevels.set(sender, level);
-        }
-        return { ...base, senderPowerLevel: level };
-      },
+      forSender: (ev) => ({
+        displayName,
+        memberCount,
+        notificationLevel,
+        senderPowerLevel: () => senderLevel(ev.pdu.sender),
+      }),
     };
   }
 }

@@ -84,10 +84,12 @@ describe("unread notification counts", () => {
       highlight_count: 0,
     });
 
-    // Bob mutes the room with a room rule that has no actions.
+    // Bob mutes the room with a room rule that has no actions: later plain messages do not count…
     const mute = await bob.put(`/_matrix/client/v3/pushrules/global/room/${enc(roomId)}`, { actions: [] });
     expect(mute.status, JSON.stringify(mute.body)).toBe(200);
     await send(alice, roomId, "m2", { body: "muted" });
-    expect(await counts(bob, roomId)).toEqual({ notification_count: 0, highlight_count: 0 });
+    await send(alice, roomId, "m3", { body: "muted too", "m.mentions": { user_ids: [bob.userId] } });
+    // …but a mention still does: override rules (.m.rule.is_user_mention) come before room rules.
+    expect(await counts(bob, roomId)).toEqual({ notification_count: 2, highlight_count: 1 });
   });
 });
