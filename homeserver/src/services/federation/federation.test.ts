@@ -202,6 +202,16 @@ describe("federation between two Hearth servers", () => {
     expect([...(await b.services.roomStore.extremities(roomId)).keys()]).toEqual([p2.body.event_id]);
   }, 30_000);
 
+  it("relays the resident server's refusal of a join as a Matrix error", async () => {
+    const created = await alice.post("/_matrix/client/v3/createRoom", { preset: "private_chat" });
+    const roomId = created.body.room_id as string;
+    const via = enc(servers[0]!.config.serverName);
+    const res = await bob.post(`/_matrix/client/v3/join/${enc(roomId)}?server_name=${via}&via=${via}`);
+    expect(res.status, JSON.stringify(res.body)).toBe(403);
+    expect(res.body.errcode).toBe("M_FORBIDDEN");
+    expect(res.body.error).toContain(servers[0]!.config.serverName);
+  }, 30_000);
+
   it("knocks on a room of the other server, and gets in once invited", async () => {
     const created = await alice.post("/_matrix/client/v3/createRoom", {
       preset: "private_chat",

@@ -8,6 +8,7 @@ import {
   authEventIds,
   computeEventId,
   type FederationClient,
+  FederationRequestError,
   isKnownRoomVersion,
   MatrixError,
   type Pdu,
@@ -87,15 +88,19 @@ export class FederatedMembership {
     const candidates = [...new Set(servers)].filter((s) => s !== this.deps.serverName);
     if (candidates.length === 0) throw new MatrixError("M_NOT_FOUND", `No server to ${what} through`);
     let lastError: unknown;
+    // A resident's refusal says more than another server's silence: it is what the client sees.
+    let refusal: MatrixError | undefined;
     for (const server of candidates) {
       try {
         await attempt(server);
         return;
       } catch (e) {
         lastError = e;
+        refusal ??= relayedRefusal(e, server, what);
         this.deps.logger.info({ server, err: (e as Error).message }, `could not ${what} through a server`);
       }
     }
+    if (refusal) throw refusal;
     if (lastError instanceof MatrixError) throw lastError;
     throw new MatrixError(
       "M_UNKNOWN",
@@ -630,4 +635,23 @@ export class FederatedMembership {
           : out,
     };
   }
+}
+
+/** Errors of a resident server that a client can act on, passed on with the resident's status. */
+const RELAYED_ERRCODES: ReadonlySet<string> = new Set([
+  "M_FORBIDDEN",
+  "M_NOT_FOUND",
+  "M_INCOMPATIBLE_ROOM_VERSION",
+  "M_UNSUPPORTED_ROOM_VERSION",
+]);
+
+/**
+ * A resident's 4xx refusal of a membership handshake as our Matrix error (as other homeservers relay
+ * it), its text marked as the resident's; anything else is not relayed.
+ */
+function relayedRefusal(e: unknown, server: string, what: string): MatrixError | undefined {
+  if (!(e instanceof FederationRequestError) || e.status < 400 || e.status >= 500) return undefined;
+  if (e.errcode === undefined || !RELAYED_ERRCODES.has(e.errcode)) return undefined;
+  const reason = e.remoteMessage ? `: ${e.remoteMessage.slice(0, 300)}` : "";
+  return new MatrixError(e.errcode, `${server} refused to let us ${what}${reason}`);
 }
