@@ -349,4 +349,37 @@ describe("federation between two Hearth servers", () => {
     await bob.put(`/_matrix/client/v3/rooms/${enc(roomId)}/send/m.room.message/x`, { body: "thanks" });
     await waitFor(async () => ((await bodies(alice, roomId)).includes("thanks") ? true : undefined));
   }, 30_000);
+
+  it("rejects an invite locally when the inviting server will not take the rejection", async () => {
+    const created = await alice.post("/_matrix/client/v3/createRoom", { preset: "private_chat" });
+    const roomId = created.body.room_id as string;
+    const invited = await alice.post(`/_matrix/client/v3/rooms/${enc(roomId)}/invite`, {
+      user_id: bob.userId,
+    });
+    expect(invited.status, JSON.stringify(invited.body)).toBe(200);
+    const before = await waitFor(async () => {
+      const s = await bob.get("/_matrix/client/v3/sync");
+      return s.body.rooms?.invite?.[roomId] ? s.body : undefined;
+    });
+    // The room's ACL now denies bob's server: alice's server refuses its make_leave (403).
+    const acl = await alice.put(`/_matrix/client/v3/rooms/${enc(roomId)}/state/m.room.server_acl`, {
+      allow: ["*"],
+      deny: ["127.0.0.2"],
+      allow_ip_literals: true,
+    });
+    expect(acl.status).toBe(200);
+    const rejected = await bob.post(`/_matrix/client/v3/rooms/${enc(roomId)}/leave`, { reason: "no thanks" });
+    expect(rejected.status, JSON.stringify(rejected.body)).toBe(200);
+    const after = await bob.get(`/_matrix/client/v3/sync?since=${enc(before.next_batch)}&timeout=0`);
+    const leave = after.body.rooms?.leave?.[roomId];
+    expect(leave, JSON.stringify(after.body.rooms)).toBeDefined();
+    // The leave is ours, stored out of band (sync shows the room under `leave`, with no room state).
+    const record = await servers[1]!.services.roomStore.membership(bob.userId, roomId);
+    expect(record?.membership).toBe("leave");
+    const own = await servers[1]!.services.events.get(record!.eventId);
+    expect(own?.pdu.content).toEqual({ membership: "leave", reason: "no thanks" });
+    expect(own?.pdu.sender).toBe(bob.userId);
+    // The invite is gone: a later initial sync shows no invite for that room.
+    expect((await bob.get("/_matrix/client/v3/sync")).body.rooms?.invite?.[roomId]).toBeUndefined();
+  }, 30_000);
 });

@@ -309,11 +309,47 @@ export class FederatedMembership {
     servers: readonly string[],
     reason?: string,
   ): Promise<void> {
-    await this.#throughServers(servers, "reject the invite", async (server) => {
-      const content = reason !== undefined ? { reason } : {};
-      const { signed, roomVersion } = await this.#handshake(server, "leave", roomId, userId, content);
-      await this.deps.pipeline.persistOutOfBand(roomId, roomVersion, signed);
-    });
+    const content = reason !== undefined ? { reason } : {};
+    try {
+      await this.#throughServers(servers, "reject the invite", async (server) => {
+        const { signed, roomVersion } = await this.#handshake(server, "leave", roomId, userId, content);
+        await this.deps.pipeline.persistOutOfBand(roomId, roomVersion, signed);
+      });
+    } catch (e) {
+      // No resident would take the rejection (gone, unreachable, refusing): the user still gets rid of
+      // the invite. The spec is silent; Synapse does the same. The inviter is not told.
+      if (!(await this.#rejectLocally(userId, roomId, content))) throw e;
+      this.deps.logger.info({ roomId, userId, err: (e as Error).message }, "rejected an invite locally");
+    }
+  }
+
+  /**
+   * Stores a leave of our own making after the invite (its only prev and auth event), out of band:
+   * it never federates, it only ends the invite here. False when the user holds no invite.
+   */
+  async #rejectLocally(userId: string, roomId: string, content: Record<string, unknown>): Promise<boolean> {
+    const { rooms, events, serverName, signingKey } = this.deps;
+    const m = await rooms.membership(userId, roomId);
+    const invite = m?.membership === "invite" ? await events.get(m.eventId) : undefined;
+    if (!invite) return false;
+    const roomVersion = inviteRoomVersion(invite.pdu);
+    const serverAssigned = roomVersionRules(roomVersion).eventIdFormat === "server-assigned";
+    const ref = (id: string) => (serverAssigned ? [id, {}] : id);
+    const event: Record<string, unknown> = {
+      type: "m.room.member",
+      room_id: roomId,
+      sender: userId,
+      state_key: userId,
+      content: { ...content, membership: "leave" },
+      origin_server_ts: Date.now(),
+      depth: (invite.pdu.depth ?? 0) + 1,
+      prev_events: [ref(invite.eventId)],
+      auth_events: [ref(invite.eventId)],
+      ...(serverAssigned ? { event_id: `$${randomBytes(18).toString("base64url")}:${serverName}` } : {}),
+    };
+    const signed = signEvent(event, serverName, signingKey, roomVersion) as unknown as Pdu;
+    await this.deps.pipeline.persistOutOfBand(roomId, roomVersion, signed);
+    return true;
   }
 
   /**
@@ -635,6 +671,22 @@ export class FederatedMembership {
           : out,
     };
   }
+}
+
+/**
+ * The room version of an invite, from the `m.room.create` in its stripped state (a v1 create has no
+ * `room_version`); "10" when the inviter sent none: the event we make with it stays local.
+ */
+function inviteRoomVersion(invite: Pdu): string {
+  const stripped = (invite.unsigned as { invite_room_state?: unknown } | undefined)?.invite_room_state;
+  const create = Array.isArray(stripped)
+    ? (stripped as Array<{ type?: unknown; content?: { room_version?: unknown } }>).find(
+        (e) => e?.type === "m.room.create",
+      )
+    : undefined;
+  if (!create) return "10";
+  const version = create.content?.room_version ?? "1";
+  return typeof version === "string" && isKnownRoomVersion(version) ? version : "10";
 }
 
 /** Errors of a resident server that a client can act on, passed on with the resident's status. */
