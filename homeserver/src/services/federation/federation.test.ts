@@ -373,7 +373,11 @@ describe("federation between two Hearth servers", () => {
     const after = await bob.get(`/_matrix/client/v3/sync?since=${enc(before.next_batch)}&timeout=0`);
     const leave = after.body.rooms?.leave?.[roomId];
     expect(leave, JSON.stringify(after.body.rooms)).toBeDefined();
-    // The leave is ours, stored out of band (sync shows the room under `leave`, with no room state).
+    // The leave is ours, stored out of band; sync shows it in the room's `leave` timeline.
+    const shown = leave.timeline.events.find(
+      (e: { type: string; state_key?: string }) => e.type === "m.room.member" && e.state_key === bob.userId,
+    );
+    expect(shown?.content).toEqual({ membership: "leave", reason: "no thanks" });
     const record = await servers[1]!.services.roomStore.membership(bob.userId, roomId);
     expect(record?.membership).toBe("leave");
     const own = await servers[1]!.services.events.get(record!.eventId);

@@ -384,8 +384,16 @@ export class SyncService {
     // Joined as of `since`: send the state delta; otherwise the state from scratch.
     const joinedAtSince =
       incrementalFrom !== undefined && (await viewer.membershipAt(incrementalFrom))?.membership === "join";
-    const tl = await this.#timeline(viewer, roomId, incrementalFrom, m.stream, roomFilter?.timeline);
+    let tl = await this.#timeline(viewer, roomId, incrementalFrom, m.stream, roomFilter?.timeline);
     const everJoined = await viewer.everJoined();
+    if (!everJoined && tl.events.length === 0) {
+      // A membership in a room we hold no timeline for (a rejected or withdrawn remote invite, a
+      // rejected knock) is an out-of-band event: show it, so the client sees why the room went.
+      const own = await this.deps.events.get(m.eventId);
+      if (own?.outlier && matchesRoomEventFilter(roomFilter?.timeline, eventView(own))) {
+        tl = { ...tl, events: [own], sawAny: true };
+      }
+    }
     const state = everJoined
       ? await this.#stateSection(pass, roomId, tl, !joinedAtSince, incrementalFrom, m.stream, false)
       : {
