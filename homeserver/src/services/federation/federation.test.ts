@@ -79,6 +79,19 @@ async function bodies(c: Client, roomId: string): Promise<string[]> {
     .reverse();
 }
 
+/** A private room of alice's that bob is invited to, and bob's first sync that shows the invite. */
+async function privateRoomInvitingBob(): Promise<{ roomId: string; sync: Record<string, any> }> {
+  const created = await alice.post("/_matrix/client/v3/createRoom", { preset: "private_chat" });
+  const roomId = created.body.room_id as string;
+  const invited = await alice.post(`/_matrix/client/v3/rooms/${enc(roomId)}/invite`, { user_id: bob.userId });
+  expect(invited.status, JSON.stringify(invited.body)).toBe(200);
+  const sync = await waitFor(async () => {
+    const s = await bob.get("/_matrix/client/v3/sync");
+    return s.body.rooms?.invite?.[roomId] ? s.body : undefined;
+  });
+  return { roomId, sync };
+}
+
 describe("federation between two Hearth servers", () => {
   it("joins a room on another server by alias and exchanges messages both ways", async () => {
     const created = await alice.post("/_matrix/client/v3/createRoom", {
@@ -329,16 +342,7 @@ describe("federation between two Hearth servers", () => {
   }, 30_000);
 
   it("invites a user of the other server, who accepts", async () => {
-    const created = await alice.post("/_matrix/client/v3/createRoom", { preset: "private_chat" });
-    const roomId = created.body.room_id as string;
-    const invited = await alice.post(`/_matrix/client/v3/rooms/${enc(roomId)}/invite`, {
-      user_id: bob.userId,
-    });
-    expect(invited.status, JSON.stringify(invited.body)).toBe(200);
-    const sync = await waitFor(async () => {
-      const s = await bob.get("/_matrix/client/v3/sync");
-      return s.body.rooms?.invite?.[roomId] ? s.body : undefined;
-    });
+    const { roomId, sync } = await privateRoomInvitingBob();
     const inviteState = sync.rooms.invite[roomId].invite_state.events.map((e: { type: string }) => e.type);
     expect(inviteState).toContain("m.room.member");
     // The stripped state the inviting server sent comes with it.
@@ -351,16 +355,7 @@ describe("federation between two Hearth servers", () => {
   }, 30_000);
 
   it("rejects an invite locally when the inviting server will not take the rejection", async () => {
-    const created = await alice.post("/_matrix/client/v3/createRoom", { preset: "private_chat" });
-    const roomId = created.body.room_id as string;
-    const invited = await alice.post(`/_matrix/client/v3/rooms/${enc(roomId)}/invite`, {
-      user_id: bob.userId,
-    });
-    expect(invited.status, JSON.stringify(invited.body)).toBe(200);
-    const before = await waitFor(async () => {
-      const s = await bob.get("/_matrix/client/v3/sync");
-      return s.body.rooms?.invite?.[roomId] ? s.body : undefined;
-    });
+    const { roomId, sync: before } = await privateRoomInvitingBob();
     // The room's ACL now denies bob's server: alice's server refuses its make_leave (403).
     const acl = await alice.put(`/_matrix/client/v3/rooms/${enc(roomId)}/state/m.room.server_acl`, {
       allow: ["*"],
