@@ -5,6 +5,7 @@
  * served (the stored PDU JSON; redacted when the server may not see it or it was redacted).
  */
 import { authEventIds, MatrixError, parseStateMapKey, redactEvent, stateMapKey } from "@hearth/federation";
+import { currentStateEvent } from "../services/rooms/current-state.js";
 import { visibilityOf } from "../services/visibility/history-visibility.js";
 import type { EventStore, StoredEvent } from "../storage/events.js";
 import type { RoomInfo, RoomStore } from "../storage/rooms.js";
@@ -33,9 +34,7 @@ export class FederationRoomAccess {
 
   /** Whether the room's current `m.room.server_acl` allows `origin` (rooms without one allow all). */
   async serverAllowed(origin: string, roomId: string): Promise<boolean> {
-    const id = await this.deps.rooms.currentStateEventId(roomId, "m.room.server_acl", "");
-    if (id === undefined) return true;
-    const ev = await this.deps.events.get(id);
+    const ev = await currentStateEvent(this.deps, roomId, "m.room.server_acl");
     return ev === undefined || isServerAllowedByAcl(origin, ev.pdu.content);
   }
 

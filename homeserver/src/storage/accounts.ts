@@ -118,47 +118,24 @@ export class AccountsKeyspace {
   }
 }
 
-/** `token_hash_session`: SHA-256 of an access token → session. */
-export class AccessTokensKeyspace {
-  readonly #ks: Keyspace<AccessSession>;
-  constructor(db: Database) {
-    this.#ks = db.keyspace<AccessSession>("token_hash_session");
+/**
+ * Token hash → session: `token_hash_session` (SHA-256 of an access token) and `refresh_hash_session`
+ * (SHA-256 of a refresh token).
+ */
+export class TokenHashKeyspace<S> {
+  readonly #ks: Keyspace<S>;
+  constructor(db: Database, name: "token_hash_session" | "refresh_hash_session") {
+    this.#ks = db.keyspace<S>(name);
   }
-  /** The session of an access token hash. */
-  get(hash: string): Promise<AccessSession | undefined> {
+  /** The session of a token hash. */
+  get(hash: string): Promise<S | undefined> {
     return this.#ks.get(key(hash));
   }
-  /** Stores a session under an access token hash. */
-  put(hash: string, session: AccessSession): WriteOp {
+  /** Stores a session under a token hash. */
+  put(hash: string, session: S): WriteOp {
     return put(this.#ks, key(hash), session);
   }
-  /** Deletes an access token hash. */
-  del(hash: string): WriteOp {
-    return del(this.#ks, key(hash));
-  }
-  /** Every stored hash (for tests and audits). */
-  async allHashes(): Promise<string[]> {
-    const out: string[] = [];
-    for await (const k of this.#ks.keys()) out.push(k);
-    return out;
-  }
-}
-
-/** `refresh_hash_session`: SHA-256 of a refresh token → session. */
-export class RefreshTokensKeyspace {
-  readonly #ks: Keyspace<RefreshSession>;
-  constructor(db: Database) {
-    this.#ks = db.keyspace<RefreshSession>("refresh_hash_session");
-  }
-  /** The session of a refresh token hash. */
-  get(hash: string): Promise<RefreshSession | undefined> {
-    return this.#ks.get(key(hash));
-  }
-  /** Stores a refresh token hash. */
-  put(hash: string, session: RefreshSession): WriteOp {
-    return put(this.#ks, key(hash), session);
-  }
-  /** Deletes a refresh token hash. */
+  /** Deletes a token hash. */
   del(hash: string): WriteOp {
     return del(this.#ks, key(hash));
   }
@@ -263,8 +240,8 @@ export class ProfilesKeyspace {
 /** The account keyspaces of one database. */
 export interface AccountStorage {
   readonly accounts: AccountsKeyspace;
-  readonly accessTokens: AccessTokensKeyspace;
-  readonly refreshTokens: RefreshTokensKeyspace;
+  readonly accessTokens: TokenHashKeyspace<AccessSession>;
+  readonly refreshTokens: TokenHashKeyspace<RefreshSession>;
   readonly devices: DevicesKeyspace;
   readonly registrationTokens: RegistrationTokensKeyspace;
   readonly uiaSessions: UiaSessionsKeyspace;
@@ -275,8 +252,8 @@ export interface AccountStorage {
 export function accountStorage(db: Database): AccountStorage {
   return {
     accounts: new AccountsKeyspace(db),
-    accessTokens: new AccessTokensKeyspace(db),
-    refreshTokens: new RefreshTokensKeyspace(db),
+    accessTokens: new TokenHashKeyspace<AccessSession>(db, "token_hash_session"),
+    refreshTokens: new TokenHashKeyspace<RefreshSession>(db, "refresh_hash_session"),
     devices: new DevicesKeyspace(db),
     registrationTokens: new RegistrationTokensKeyspace(db),
     uiaSessions: new UiaSessionsKeyspace(db),

@@ -11,6 +11,7 @@
 import { userPowerLevel } from "@hearth/federation";
 import type { EventStore, StoredEvent } from "../../storage/events.js";
 import type { RoomStore } from "../../storage/rooms.js";
+import { currentStateEvent } from "../rooms/current-state.js";
 import { evaluatePushRules, type PushContext } from "./evaluator.js";
 import type { Ruleset } from "./push-rules-service.js";
 
@@ -114,16 +115,13 @@ export class UnreadCounter {
 
   /** The room facts push conditions read, from the room's current state, each loaded when first asked. */
   #context(roomId: string, userId: string): RoomPushContext {
-    const { events, rooms } = this.deps;
+    const { rooms } = this.deps;
     const once = <T>(load: () => Promise<T>): (() => Promise<T>) => {
       let p: Promise<T> | undefined;
       return () => (p ??= load());
     };
     const stateEvent = (type: string, stateKey: string) =>
-      once(async () => {
-        const id = await rooms.currentStateEventId(roomId, type, stateKey);
-        return id ? (await events.get(id))?.pdu : undefined;
-      });
+      once(async () => (await currentStateEvent(this.deps, roomId, type, stateKey))?.pdu);
     const create = stateEvent("m.room.create", "");
     const powerLevels = stateEvent("m.room.power_levels", "");
     const member = stateEvent("m.room.member", userId);

@@ -13,6 +13,7 @@ import type { Database } from "../../storage/db.js";
 import type { DirectoryStore } from "../../storage/directory.js";
 import type { EventStore, StoredEvent } from "../../storage/events.js";
 import type { RoomStore } from "../../storage/rooms.js";
+import { currentStateEvent } from "./current-state.js";
 
 /** A public rooms chunk entry ("PublishedRoomsChunk"). */
 export interface PublicRoom {
@@ -90,8 +91,7 @@ export class DirectoryService {
   }
 
   async #stateEvent(roomId: string, type: string): Promise<StoredEvent | undefined> {
-    const id = await this.deps.rooms.currentStateEventId(roomId, type, "");
-    return id ? this.deps.events.get(id) : undefined;
+    return currentStateEvent(this.deps, roomId, type);
   }
 
   async #mayEditAliases(userId: string, roomId: string): Promise<boolean> {

@@ -20,6 +20,7 @@ import type { DirectoryStore } from "../../storage/directory.js";
 import type { EventStore, StoredEvent } from "../../storage/events.js";
 import type { RoomStore } from "../../storage/rooms.js";
 import type { EventPipeline, NewEvent } from "../events/pipeline.js";
+import { currentStateEvent } from "./current-state.js";
 
 /** A user's profile as member events carry it. */
 export interface Profile {
@@ -708,8 +709,7 @@ export class RoomService {
 
   /** The current state event of `(type, stateKey)` in a room. */
   async #stateEvent(roomId: string, type: string, stateKey: string): Promise<StoredEvent | undefined> {
-    const id = await this.deps.rooms.currentStateEventId(roomId, type, stateKey);
-    return id ? this.deps.events.get(id) : undefined;
+    return currentStateEvent(this.deps, roomId, type, stateKey);
   }
 
   /** `GET /joined_rooms`. */

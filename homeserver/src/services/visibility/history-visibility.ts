@@ -22,6 +22,7 @@ import { stateMapKey } from "@hearth/federation";
 import type { EventStore, StoredEvent } from "../../storage/events.js";
 import type { RoomStore } from "../../storage/rooms.js";
 import type { StateGroupStore } from "../../storage/state.js";
+import { currentStateEvent } from "../rooms/current-state.js";
 
 /** A `history_visibility` value. */
 export type Visibility = "world_readable" | "shared" | "invited" | "joined";
@@ -88,9 +89,7 @@ export class HistoryVisibility {
 
   /** Whether the room's current `history_visibility` is `world_readable`. */
   async isWorldReadable(roomId: string): Promise<boolean> {
-    const id = await this.deps.rooms.currentStateEventId(roomId, "m.room.history_visibility", "");
-    if (!id) return false;
-    const ev = await this.deps.events.get(id);
+    const ev = await currentStateEvent(this.deps, roomId, "m.room.history_visibility");
     return visibilityOf(ev?.pdu.content) === "world_readable";
   }
 }
