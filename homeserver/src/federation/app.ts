@@ -14,6 +14,7 @@ import {
 import { type Context, Hono } from "hono";
 import type { Logger } from "pino";
 import { parseJsonObject, pathPatternRegex } from "../http/body.js";
+import { installFallbacks } from "../http/fallbacks.js";
 import type { RouteResponse } from "../http/route.js";
 import type { FederationRequestContext, FederationRoute } from "./route.js";
 
@@ -171,21 +172,12 @@ export function createFederationApp(deps: FederationAppDeps): Hono {
     }
   }
 
-  app.notFound((c) => {
-    const path = new URL(c.req.url).pathname;
-    if (patterns.some((re) => re.test(path))) {
-      return errorResponse(
-        c,
-        new MatrixError("M_UNRECOGNIZED", "Unrecognized request: method not allowed", {}, 405),
-      );
-    }
-    return errorResponse(c, new MatrixError("M_UNRECOGNIZED", "Unrecognized request"));
-  });
-
-  app.onError((err, c) => {
-    if (err instanceof MatrixError) return errorResponse(c, err);
-    deps.logger.error({ err, path: c.req.path, method: c.req.method }, "unhandled federation error");
-    return errorResponse(c, new MatrixError("M_UNKNOWN", "Internal server error"));
+  installFallbacks(app, {
+    patterns,
+    respond: errorResponse,
+    pathOf: (c) => new URL(c.req.url).pathname,
+    logger: deps.logger,
+    unhandledMessage: "unhandled federation error",
   });
 
   return app;

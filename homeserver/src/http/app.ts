@@ -8,6 +8,7 @@ import { MatrixError } from "@hearth/federation";
 import { type Context, Hono } from "hono";
 import type { Logger } from "pino";
 import { parseJsonObject, pathPatternRegex } from "./body.js";
+import { installFallbacks } from "./fallbacks.js";
 import type { RateLimiter } from "./rate-limit.js";
 import type { RequestContext, Requester, Route } from "./route.js";
 
@@ -101,21 +102,12 @@ export function createApp(deps: AppDeps): Hono {
     }
   }
 
-  app.notFound((c) => {
-    const path = c.req.path;
-    if (patterns.some((re) => re.test(path))) {
-      return errorResponse(
-        c,
-        new MatrixError("M_UNRECOGNIZED", "Unrecognized request: method not allowed", {}, 405),
-      );
-    }
-    return errorResponse(c, new MatrixError("M_UNRECOGNIZED", "Unrecognized request"));
-  });
-
-  app.onError((err, c) => {
-    if (err instanceof MatrixError) return errorResponse(c, err);
-    deps.logger.error({ err, path: c.req.path, method: c.req.method }, "unhandled error");
-    return errorResponse(c, new MatrixError("M_UNKNOWN", "Internal server error"));
+  installFallbacks(app, {
+    patterns,
+    respond: errorResponse,
+    pathOf: (c) => c.req.path,
+    logger: deps.logger,
+    unhandledMessage: "unhandled error",
   });
 
   return app;
