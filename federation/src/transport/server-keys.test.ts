@@ -46,10 +46,11 @@ describe("buildServerKeys", () => {
     expect(verifyJson(published, "domain", "ed25519:1", key.publicKey, naclEd25519)).toBe(true);
   });
 
-  it("signs with every current key and omits empty old_verify_keys", () => {
+  it("signs with every current key and publishes an empty old_verify_keys (Synapse requires it)", () => {
     const both = buildServerKeys({ serverName: "domain", key: [key, key2], oldKeys: [], validUntilTs });
     expect(Object.keys(both.signatures.domain!).sort()).toEqual(["ed25519:1", "ed25519:2"]);
-    expect(both).not.toHaveProperty("old_verify_keys");
+    expect(both.old_verify_keys).toEqual({});
+    expect(buildServerKeys({ serverName: "domain", key, validUntilTs }).old_verify_keys).toEqual({});
     expect(verifyServerKeys(both, "domain", now).verifyKeys.size).toBe(2);
     expect(() => buildServerKeys({ serverName: "domain", key: [], validUntilTs })).toThrow(TypeError);
   });

@@ -57,12 +57,12 @@ export function buildServerKeys(options: BuildServerKeysOptions): ServerKeysResp
     verify_keys: verifyKeys,
     valid_until_ts: options.validUntilTs,
   };
-  if (options.oldKeys !== undefined && options.oldKeys.length > 0) {
-    const old: Record<string, { key: string; expired_ts: number }> = {};
-    for (const k of options.oldKeys)
-      old[k.keyId] = { key: encodeBase64(k.publicKey), expired_ts: k.expiredTs };
-    body.old_verify_keys = old;
-  }
+  // `old_verify_keys` is optional in the spec, but always published, empty when there are none:
+  // Synapse up to at least 1.67 reads it unconditionally and fails to fetch keys without it.
+  const old: Record<string, { key: string; expired_ts: number }> = {};
+  for (const k of options.oldKeys ?? [])
+    old[k.keyId] = { key: encodeBase64(k.publicKey), expired_ts: k.expiredTs };
+  body.old_verify_keys = old;
   let signed = body;
   for (const key of keys) signed = signJson(signed, options.serverName, key);
   return signed as ServerKeysResponse;

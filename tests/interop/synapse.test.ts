@@ -1,0 +1,378 @@
+/**
+ * Interoperability with a real Synapse over the signed server-server API (see `synapse.ts` for how
+ * a Synapse is found; without one the suite skips and says why).
+ *
+ * One Hearth node and one Synapse share rooms both ways: a Synapse user joins a Hearth room by
+ * alias, a Hearth user joins a Synapse room by ID; messages, state changes, invites (accepted and
+ * rejected), leaves, profiles, typing and receipts cross in both directions. Rooms are version 10,
+ * the newest older Synapse releases know; a version-11 room is refused by such a Synapse with
+ * `M_INCOMPATIBLE_ROOM_VERSION`, which Hearth must pass on.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { eventually, FederationCluster } from "../federation/harness.js";
+import { enc, joinedMembers, messageIds, syncUntil } from "../federation/scenario-helpers.js";
+import { allMessages, createRoom, expectStatus, sendText, type UserClient } from "../support/matrix.js";
+import { findSynapse, SynapseServer } from "./synapse.js";
+
+const synapse = findSynapse();
+const missing = "missing" in synapse ? synapse.missing : undefined;
+if (missing) console.warn(`Synapse interoperability tests skipped: ${missing}`);
+
+/** Generous: Synapse batches and retries on its own timers. */
+const CROSS_MS = 20_000;
+
+describe.skipIf(missing !== undefined)("interoperability with a real Synapse", () => {
+  const cluster = new FederationCluster({ nodes: 1, firstHost: 40 });
+  let syn: SynapseServer;
+  let alice: UserClient; // on Hearth
+  let sam: UserClient; // on Synapse
+  let shared = ""; // the Hearth room both are in (first test)
+  afterAll(async () => {
+    await syn?.cleanup();
+    await cluster.cleanup();
+  });
+  beforeAll(async () => {
+    await cluster.start();
+    if ("missing" in synapse) return;
+    syn = new SynapseServer(synapse, "127.0.0.41");
+    await syn.start(cluster.issueCertificate("127.0.0.41"));
+    alice = await cluster.register(cluster.node(1), "alice");
+    sam = await syn.register("sam");
+  }, 180_000);
+
+  it("a Synapse user joins a Hearth room by alias; messages cross both ways", async () => {
+    const hs = cluster.node(1);
+    const roomId = await createRoom(alice, {
+      preset: "public_chat",
+      room_alias_name: "interop",
+      room_version: "10",
+      name: "Interop",
+    });
+    const joined = expectStatus(
+      "sam joins by alias",
+      await sam.post(`/_matrix/client/v3/join/${enc(`#interop:${hs.name}`)}`, {}),
+    );
+    expect(joined.room_id).toBe(roomId);
+    shared = roomId;
+    await eventually(
+      "hearth to see sam joined",
+      async () => (await joinedMembers(alice, roomId)).includes(sam.userId),
+      CROSS_MS,
+    );
+
+    const fromAlice = await sendText(alice, roomId, "hello from hearth", "a1");
+    const fromSam = await sendText(sam, roomId, "hello from synapse", "s1");
+    for (const [who, c] of [
+      ["synapse", sam],
+      ["hearth", alice],
+    ] as const) {
+      await eventually(
+        `${who} to hold both messages`,
+        async () => {
+          const ids = await messageIds(c, roomId);
+          return ids.includes(fromAlice) && ids.includes(fromSam);
+        },
+        CROSS_MS,
+      );
+    }
+
+    // A state change on each side reaches the other.
+    expectStatus(
+      "alice sets the topic",
+      await alice.put(`/_matrix/client/v3/rooms/${enc(roomId)}/state/m.room.topic/`, {
+        topic: "from hearth",
+      }),
+    );
+    await eventually(
+      "synapse to see the topic",
+      async () => {
+        const res = await sam.get(`/_matrix/client/v3/rooms/${enc(roomId)}/state/m.room.topic/`);
+        return res.status === 200 && res.body.topic === "from hearth";
+      },
+      CROSS_MS,
+    );
+  });
+
+  it("a Hearth user joins a Synapse room by ID; invites and rejections cross both ways", async () => {
+    const hs = cluster.node(1);
+    const roomId = await createRoom(sam, { preset: "public_chat", name: "On Synapse", room_version: "10" });
+    const joined = expectStatus(
+      "alice joins via synapse",
+      await alice.post(`/_matrix/client/v3/join/${enc(roomId)}?server_name=${enc(syn.name)}`, {}),
+    );
+    expect(joined.room_id).toBe(roomId);
+    const fromSam = await sendText(sam, roomId, "synapse room, synapse speaking", "s2");
+    const fromAlice = await sendText(alice, roomId, "synapse room, hearth speaking", "a2");
+    for (const [who, c] of [
+      ["synapse", sam],
+      ["hearth", alice],
+    ] as const) {
+      await eventually(
+        `${who} to hold both messages`,
+        async () => {
+          const ids = await messageIds(c, roomId);
+          return ids.includes(fromAlice) && ids.includes(fromSam);
+        },
+        CROSS_MS,
+      );
+    }
+
+    // Synapse invites a second Hearth user, who accepts.
+    const bea = await cluster.register(hs, "bea");
+    const privateRoom = await createRoom(sam, {
+      preset: "private_chat",
+      room_version: "10",
+      invite: [bea.userId],
+    });
+    await syncUntil(
+      bea,
+      "bea's invite from synapse",
+      (s) => (s.rooms?.invite?.[privateRoom] ? true : undefined),
+      CROSS_MS,
+    );
+    expectStatus("bea accepts", await bea.post(`/_matrix/client/v3/rooms/${enc(privateRoom)}/join`, {}));
+    await eventually(
+      "synapse to see bea joined",
+      async () => (await joinedMembers(sam, privateRoom)).includes(bea.userId),
+      CROSS_MS,
+    );
+
+    // Hearth invites the Synapse user into a private room; Sam rejects.
+    const hearthPrivate = await createRoom(alice, {
+      preset: "private_chat",
+      room_version: "10",
+      invite: [sam.userId],
+    });
+    await syncUntil(
+      sam,
+      "sam's invite from hearth",
+      (s) => (s.rooms?.invite?.[hearthPrivate] ? true : undefined),
+      CROSS_MS,
+    );
+    expectStatus("sam rejects", await sam.post(`/_matrix/client/v3/rooms/${enc(hearthPrivate)}/leave`, {}));
+    await eventually(
+      "hearth to see sam's rejection",
+      async () => {
+        const res = await alice.get(
+          `/_matrix/client/v3/rooms/${enc(hearthPrivate)}/state/m.room.member/${enc(sam.userId)}`,
+        );
+        return res.status === 200 && res.body.membership === "leave";
+      },
+      CROSS_MS,
+    );
+
+    // Hearth invites Sam again; this time Sam accepts, then Alice kicks him.
+    expectStatus(
+      "alice invites sam again",
+      await alice.post(`/_matrix/client/v3/rooms/${enc(hearthPrivate)}/invite`, { user_id: sam.userId }),
+    );
+    await syncUntil(
+      sam,
+      "sam's second invite",
+      (s) => (s.rooms?.invite?.[hearthPrivate] ? true : undefined),
+      CROSS_MS,
+    );
+    expectStatus("sam accepts", await sam.post(`/_matrix/client/v3/rooms/${enc(hearthPrivate)}/join`, {}));
+    await eventually(
+      "hearth to see sam joined",
+      async () => (await joinedMembers(alice, hearthPrivate)).includes(sam.userId),
+      CROSS_MS,
+    );
+    expectStatus(
+      "alice kicks sam",
+      await alice.post(`/_matrix/client/v3/rooms/${enc(hearthPrivate)}/kick`, { user_id: sam.userId }),
+    );
+    await eventually(
+      "synapse to see the kick",
+      async () => {
+        const res = await sam.get(`/_matrix/client/v3/joined_rooms`);
+        return res.status === 200 && !(res.body.joined_rooms as string[]).includes(hearthPrivate);
+      },
+      CROSS_MS,
+    );
+  });
+
+  it("typing, receipts and presence cross both ways", async () => {
+    const roomId = shared;
+    for (const [typist, watcher] of [
+      [alice, sam],
+      [sam, alice],
+    ] as const) {
+      expectStatus(
+        `${typist.userId} types`,
+        await typist.put(`/_matrix/client/v3/rooms/${enc(roomId)}/typing/${enc(typist.userId)}`, {
+          typing: true,
+          timeout: 30_000,
+        }),
+      );
+      await syncUntil(
+        watcher,
+        `${watcher.userId} to see ${typist.userId} typing`,
+        (res) => {
+          const typing = res.rooms?.join?.[roomId]?.ephemeral?.events.find((e) => e.type === "m.typing");
+          return ((typing?.content.user_ids ?? []) as string[]).includes(typist.userId) || undefined;
+        },
+        CROSS_MS,
+      );
+    }
+    for (const [reader, watcher, body] of [
+      [alice, sam, "read me, alice"],
+      [sam, alice, "read me, sam"],
+    ] as const) {
+      const eventId = await sendText(watcher, roomId, body, `r-${reader.userId}`);
+      await eventually(
+        `${reader.userId} to hold ${eventId}`,
+        async () => (await messageIds(reader, roomId)).includes(eventId),
+        CROSS_MS,
+      );
+      expectStatus(
+        `${reader.userId} sends a receipt`,
+        await reader.post(`/_matrix/client/v3/rooms/${enc(roomId)}/receipt/m.read/${enc(eventId)}`, {}),
+      );
+      await syncUntil(
+        watcher,
+        `${watcher.userId} to see ${reader.userId}'s receipt`,
+        (res) => {
+          const receipt = res.rooms?.join?.[roomId]?.ephemeral?.events.find((e) => e.type === "m.receipt");
+          const reads = (receipt?.content[eventId] as Record<string, Record<string, unknown>> | undefined)?.[
+            "m.read"
+          ];
+          return reads?.[reader.userId] ? true : undefined;
+        },
+        CROSS_MS,
+      );
+    }
+    for (const [user, watcher, msg] of [
+      [alice, sam, "hearthing"],
+      [sam, alice, "synapsing"],
+    ] as const) {
+      expectStatus(
+        `${user.userId} sets presence`,
+        await user.put(`/_matrix/client/v3/presence/${enc(user.userId)}/status`, {
+          presence: "online",
+          status_msg: msg,
+        }),
+      );
+      await eventually(
+        `${watcher.userId} to read ${user.userId}'s presence`,
+        async () => {
+          const res = await watcher.get(`/_matrix/client/v3/presence/${enc(user.userId)}/status`);
+          return res.status === 200 && res.body.presence === "online" && res.body.status_msg === msg;
+        },
+        CROSS_MS,
+      );
+    }
+  });
+
+  it("history from before a join is backfilled, both ways", async () => {
+    const hs = cluster.node(1);
+    for (const [owner, joiner, via, tag] of [
+      [alice, sam, hs.name, "hearth-history"],
+      [sam, alice, syn.name, "synapse-history"],
+    ] as const) {
+      const roomId = await createRoom(owner, {
+        preset: "public_chat",
+        room_version: "10",
+        initial_state: [
+          { type: "m.room.history_visibility", state_key: "", content: { history_visibility: "shared" } },
+        ],
+      });
+      const sent: string[] = [];
+      for (let i = 0; i < 30; i++) sent.push(await sendText(owner, roomId, `${tag} ${i}`, `${tag}-${i}`));
+      expectStatus(
+        `${joiner.userId} joins`,
+        await joiner.post(`/_matrix/client/v3/join/${enc(roomId)}?server_name=${enc(via)}`, {}),
+      );
+      const seen = await eventually(
+        `${joiner.userId} to paginate back through all 30 messages`,
+        async () => {
+          const ids = (await allMessages(joiner, roomId)).map((e) => e.event_id);
+          return sent.every((id) => ids.includes(id)) ? ids : undefined;
+        },
+        CROSS_MS,
+      );
+      // In the order they were sent.
+      expect(seen.filter((id) => sent.includes(id))).toEqual(sent);
+    }
+  });
+
+  it("redactions and bans from either side take effect on both", async () => {
+    const roomId = shared;
+    const victim = await sendText(sam, roomId, "regrettable", "regret");
+    await eventually(
+      "hearth to hold the message",
+      async () => (await messageIds(alice, roomId)).includes(victim),
+      CROSS_MS,
+    );
+    expectStatus(
+      "sam redacts his message",
+      await sam.put(`/_matrix/client/v3/rooms/${enc(roomId)}/redact/${enc(victim)}/x1`, { reason: "oops" }),
+    );
+    await eventually(
+      "hearth to show the message redacted",
+      async () => {
+        const res = await alice.get(`/_matrix/client/v3/rooms/${enc(roomId)}/event/${enc(victim)}`);
+        return res.status === 200 && Object.keys(res.body.content as object).length === 0;
+      },
+      CROSS_MS,
+    );
+    expectStatus(
+      "alice bans sam",
+      await alice.post(`/_matrix/client/v3/rooms/${enc(roomId)}/ban`, {
+        user_id: sam.userId,
+        reason: "test",
+      }),
+    );
+    await eventually(
+      "synapse to see sam banned",
+      async () => {
+        const res = await sam.get(`/_matrix/client/v3/joined_rooms`);
+        return res.status === 200 && !(res.body.joined_rooms as string[]).includes(roomId);
+      },
+      CROSS_MS,
+    );
+    const rejoin = await sam.post(
+      `/_matrix/client/v3/join/${enc(roomId)}?server_name=${enc(cluster.node(1).name)}`,
+      {},
+    );
+    expect(rejoin.status).toBe(403);
+  });
+
+  it("profiles cross both ways", async () => {
+    expectStatus(
+      "alice sets a display name",
+      await alice.put(`/_matrix/client/v3/profile/${enc(alice.userId)}/displayname`, {
+        displayname: "Alice H",
+      }),
+    );
+    expectStatus(
+      "sam sets a display name",
+      await sam.put(`/_matrix/client/v3/profile/${enc(sam.userId)}/displayname`, { displayname: "Sam S" }),
+    );
+    const seenBySam = expectStatus(
+      "sam reads alice's profile",
+      await sam.get(`/_matrix/client/v3/profile/${enc(alice.userId)}`),
+    );
+    expect(seenBySam.displayname).toBe("Alice H");
+    const seenByAlice = expectStatus(
+      "alice reads sam's profile",
+      await alice.get(`/_matrix/client/v3/profile/${enc(sam.userId)}`),
+    );
+    expect(seenByAlice.displayname).toBe("Sam S");
+  });
+
+  it("a version-11 room is refused by an older Synapse with M_INCOMPATIBLE_ROOM_VERSION", async () => {
+    const roomId = await createRoom(alice, { preset: "public_chat", room_version: "11" });
+    const res = await sam.post(
+      `/_matrix/client/v3/join/${enc(roomId)}?server_name=${enc(cluster.node(1).name)}`,
+      {},
+    );
+    const caps = expectStatus("synapse capabilities", await sam.get(`/_matrix/client/v3/capabilities`));
+    const available = (caps.capabilities as { "m.room_versions": { available: Record<string, string> } })[
+      "m.room_versions"
+    ].available;
+    const supports11 = "11" in available;
+    if (supports11) expect(res.status).toBe(200);
+    else expect(res.body.errcode).toBe("M_INCOMPATIBLE_ROOM_VERSION");
+  });
+});
