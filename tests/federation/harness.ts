@@ -55,6 +55,12 @@ export interface ClusterOptions {
   readonly env?: Readonly<Record<string, string>>;
 }
 
+/** Anything with a name and a proxy in front of its federation listener. */
+export interface Peer {
+  readonly name: string;
+  readonly proxy: ControlledProxy;
+}
+
 /** One server of the cluster. */
 export class FederationNode {
   constructor(
@@ -111,7 +117,35 @@ export class FederationCluster {
   #ca: PemFiles | undefined;
   #caPem: ReturnType<typeof createTestCa> | undefined;
 
+  /** Servers other than the nodes (e.g. a Synapse) that the proxies can tell apart: name → pid. */
+  readonly #peers = new Map<string, () => number | undefined>();
+  readonly #externalProxies: ControlledProxy[] = [];
+  readonly #identify = procPeerIdentifier(
+    () =>
+      new Map([
+        ...this.nodes.map((n) => [n.name, n.process?.pid] as const),
+        ...[...this.#peers].map(([name, pid]) => [name, pid()] as const),
+      ]),
+  );
+
   constructor(private readonly options: ClusterOptions) {}
+
+  /**
+   * A proxy like the nodes' in front of another server's federation listener at `host:port`, and
+   * the proxies' way to recognise that server's connections (`pid`), so that {@link cut},
+   * {@link heal} and {@link isolate} work for it once it has its name. Returns the proxy, listening.
+   */
+  async externalProxy(host: string, targetPort: number): Promise<ControlledProxy> {
+    const proxy = new ControlledProxy(host, { host, port: targetPort }, this.#identify);
+    await proxy.listen();
+    this.#externalProxies.push(proxy);
+    return proxy;
+  }
+
+  /** Registers another server (see {@link externalProxy}) under its server name. */
+  addPeer(name: string, pid: () => number | undefined): void {
+    this.#peers.set(name, pid);
+  }
 
   /** Node `k` (1-based). */
   node(k: number): FederationNode {
@@ -129,9 +163,7 @@ export class FederationCluster {
     this.#ca = { cert: join(certDir, "ca.crt"), key: join(certDir, "ca.key") };
     await writeFile(this.#ca.cert, ca.cert);
     await writeFile(this.#ca.key, ca.key, { mode: 0o600 });
-    const identify = procPeerIdentifier(
-      () => new Map(this.nodes.map((n) => [n.name, n.process?.pid] as const)),
-    );
+    const identify = this.#identify;
     const first = this.options.firstHost ?? 2;
     for (let k = 1; k <= this.options.nodes; k++) {
       const host = `127.0.0.${first + k - 1}`;
@@ -210,32 +242,33 @@ export class FederationCluster {
   }
 
   /** Cuts the network between `a` and `b` in both directions. */
-  cut(a: FederationNode, b: FederationNode, mode: CutMode = "reset"): void {
+  cut(a: Peer, b: Peer, mode: CutMode = "reset"): void {
     a.proxy.block(b.name, mode);
     b.proxy.block(a.name, mode);
   }
 
   /** Restores the network between `a` and `b`. */
-  heal(a: FederationNode, b: FederationNode): void {
+  heal(a: Peer, b: Peer): void {
     a.proxy.unblock(b.name);
     b.proxy.unblock(a.name);
   }
 
   /** Cuts `a` off from every other node. */
-  isolate(a: FederationNode, mode: CutMode = "reset"): void {
+  isolate(a: Peer, mode: CutMode = "reset"): void {
     for (const other of this.nodes) if (other !== a) this.cut(a, other, mode);
     a.proxy.blockAll(mode);
   }
 
   /** Restores every link. */
   healAll(): void {
-    for (const n of this.nodes) n.proxy.unblockAll();
+    for (const proxy of [...this.nodes.map((n) => n.proxy), ...this.#externalProxies]) proxy.unblockAll();
   }
 
   /** Kills every process, closes the proxies, deletes data and certificates. Safe to call twice. */
   async cleanup(): Promise<void> {
     await this.#group.cleanup();
-    await Promise.all(this.nodes.map((n) => n.proxy.close()));
+    await Promise.all([...this.nodes.map((n) => n.proxy), ...this.#externalProxies].map((p) => p.close()));
+    this.#externalProxies.length = 0;
     this.nodes.length = 0;
     if (this.#certDir) await rm(this.#certDir, { recursive: true, force: true });
     this.#certDir = undefined;

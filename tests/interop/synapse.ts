@@ -19,6 +19,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { register, type UserClient } from "../support/matrix.js";
+import type { ControlledProxy } from "../support/tcp-proxy.js";
 
 export interface SynapseInstall {
   readonly python: string;
@@ -74,13 +75,29 @@ export class SynapseServer {
     private readonly host: string,
   ) {}
 
-  /** Writes the config, generates its signing key and starts it; resolves once it answers. */
-  async start(tls: { cert: string; key: string; ca: string }): Promise<void> {
+  /** The proxy in front of its federation listener, when started with one. */
+  proxy: ControlledProxy | undefined;
+
+  /** Its process ID while it runs. */
+  get pid(): number | undefined {
+    return this.#child?.exitCode === null ? this.#child.pid : undefined;
+  }
+
+  /**
+   * Writes the config, generates its signing key and starts it; resolves once it answers. With
+   * `proxy` (given the listener's port, returns a listening proxy in front of it), the server name
+   * is the proxy's address, so all federation traffic into it passes the proxy.
+   */
+  async start(
+    tls: { cert: string; key: string; ca: string },
+    proxy?: (listenerPort: number) => Promise<ControlledProxy>,
+  ): Promise<void> {
     const dir = await mkdtemp(join(tmpdir(), "hearth-synapse-"));
     this.#dir = dir;
     const fedPort = await freePort(this.host);
     const clientPort = await freePort(this.host);
-    this.name = `${this.host}:${fedPort}`;
+    this.proxy = proxy ? await proxy(fedPort) : undefined;
+    this.name = `${this.host}:${this.proxy ? this.proxy.port : fedPort}`;
     this.url = `http://${this.host}:${clientPort}`;
     await writeFile(join(dir, "tls.crt"), tls.cert);
     await writeFile(join(dir, "tls.key"), tls.key, { mode: 0o600 });
