@@ -14,7 +14,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually, FederationCluster } from "../federation/harness.js";
 import { enc, joinedMembers, putState, waitForConvergence } from "../federation/scenario-helpers.js";
-import { createRoom, expectStatus, sendText, type UserClient } from "../support/matrix.js";
+import { createRoom, expectStatus, sendText } from "../support/matrix.js";
 import { findSynapse, SynapseServer } from "./synapse.js";
 
 const synapse = findSynapse();
