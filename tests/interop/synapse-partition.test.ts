@@ -26,6 +26,7 @@ describe.skipIf(missing !== undefined)("partition and crash with a real Synapse 
   const cluster = new FederationCluster({ nodes: 2, firstHost: 42 });
   let syn: SynapseServer;
   afterAll(async () => {
+    await syn?.keepHearthLogs(cluster.nodes);
     await syn?.cleanup();
     await cluster.cleanup();
   });

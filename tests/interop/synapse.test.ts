@@ -28,6 +28,7 @@ describe.skipIf(missing !== undefined)("interoperability with a real Synapse", (
   let sam: UserClient; // on Synapse
   let shared = ""; // the Hearth room both are in (first test)
   afterAll(async () => {
+    await syn?.keepHearthLogs(cluster.nodes);
     await syn?.cleanup();
     await cluster.cleanup();
   });
@@ -336,6 +337,149 @@ describe.skipIf(missing !== undefined)("interoperability with a real Synapse", (
       {},
     );
     expect(rejoin.status).toBe(403);
+  });
+
+  /** Both users in a room created by `owner`, joined by `joiner` via `via`; a message each way. */
+  async function shareRoom(
+    owner: UserClient,
+    joiner: UserClient,
+    via: string,
+    body: Record<string, unknown>,
+  ) {
+    const roomId = await createRoom(owner, body);
+    expectStatus(
+      `${joiner.userId} joins ${roomId} (${JSON.stringify(body)})`,
+      await joiner.post(`/_matrix/client/v3/join/${enc(roomId)}?server_name=${enc(via)}`, {}),
+    );
+    await exchange(roomId);
+    return roomId;
+  }
+
+  /** A message from each side, seen by both. */
+  async function exchange(roomId: string) {
+    const ids = [
+      await sendText(alice, roomId, "from hearth", `x-${roomId}-a`),
+      await sendText(sam, roomId, "from synapse", `x-${roomId}-s`),
+    ];
+    for (const c of [alice, sam]) {
+      await eventually(
+        `${c.userId} to hold both messages in ${roomId}`,
+        async () => {
+          const held = await messageIds(c, roomId);
+          return ids.every((id) => held.includes(id));
+        },
+        CROSS_MS,
+      );
+    }
+  }
+
+  it.each(["1", "2", "3", "4", "5", "6", "7", "8", "9"])("room version %s works both ways", async (v) => {
+    await shareRoom(sam, alice, syn.name, { preset: "public_chat", room_version: v });
+    await shareRoom(alice, sam, cluster.node(1).name, { preset: "public_chat", room_version: v });
+  });
+
+  it("knocks cross both ways and are answered with an invite", async () => {
+    for (const [owner, knocker, via] of [
+      [alice, sam, cluster.node(1).name],
+      [sam, alice, syn.name],
+    ] as const) {
+      const roomId = await createRoom(owner, {
+        preset: "private_chat",
+        room_version: "10",
+        initial_state: [{ type: "m.room.join_rules", state_key: "", content: { join_rule: "knock" } }],
+      });
+      expectStatus(
+        `${knocker.userId} knocks`,
+        await knocker.post(`/_matrix/client/v3/knock/${enc(roomId)}?server_name=${enc(via)}`, {
+          reason: "let me in",
+        }),
+      );
+      await syncUntil(
+        knocker,
+        "the knock in the knocker's sync",
+        (s) =>
+          (s.rooms as { knock?: Record<string, unknown> } | undefined)?.knock?.[roomId] ? true : undefined,
+        CROSS_MS,
+      );
+      await eventually(
+        `${owner.userId} to see the knock`,
+        async () => {
+          const res = await owner.get(
+            `/_matrix/client/v3/rooms/${enc(roomId)}/state/m.room.member/${enc(knocker.userId)}`,
+          );
+          return res.status === 200 && res.body.membership === "knock";
+        },
+        CROSS_MS,
+      );
+      expectStatus(
+        `${owner.userId} lets the knocker in`,
+        await owner.post(`/_matrix/client/v3/rooms/${enc(roomId)}/invite`, { user_id: knocker.userId }),
+      );
+      await syncUntil(
+        knocker,
+        "the invite after the knock",
+        (s) => (s.rooms?.invite?.[roomId] ? true : undefined),
+        CROSS_MS,
+      );
+      expectStatus(
+        `${knocker.userId} joins`,
+        await knocker.post(`/_matrix/client/v3/rooms/${enc(roomId)}/join`, {}),
+      );
+      await exchange(roomId);
+    }
+  });
+
+  it("restricted rooms admit members of the allowed room through a resident, both ways", async () => {
+    for (const [owner, joiner, via] of [
+      [alice, sam, cluster.node(1).name],
+      [sam, alice, syn.name],
+    ] as const) {
+      const space = await shareRoom(owner, joiner, via, { preset: "public_chat", room_version: "10" });
+      const restricted = await createRoom(owner, {
+        preset: "private_chat",
+        room_version: "10",
+        initial_state: [
+          {
+            type: "m.room.join_rules",
+            state_key: "",
+            content: { join_rule: "restricted", allow: [{ type: "m.room_membership", room_id: space }] },
+          },
+        ],
+      });
+      // Allowed through a room the resident knows and the joiner is not in: refused outright.
+      const inner = await createRoom(owner, { preset: "private_chat", room_version: "10" });
+      const notAllowed = await createRoom(owner, {
+        preset: "private_chat",
+        room_version: "10",
+        initial_state: [
+          {
+            type: "m.room.join_rules",
+            state_key: "",
+            content: {
+              join_rule: "restricted",
+              allow: [{ type: "m.room_membership", room_id: inner }],
+            },
+          },
+        ],
+      });
+      expectStatus(
+        `${joiner.userId} joins the restricted room`,
+        await joiner.post(`/_matrix/client/v3/join/${enc(restricted)}?server_name=${enc(via)}`, {}),
+      );
+      await exchange(restricted);
+      const member = expectStatus(
+        "the joiner's member event",
+        await owner.get(
+          `/_matrix/client/v3/rooms/${enc(restricted)}/state/m.room.member/${enc(joiner.userId)}`,
+        ),
+      );
+      expect(member.join_authorised_via_users_server).toBe(owner.userId);
+      const refused = await joiner.post(
+        `/_matrix/client/v3/join/${enc(notAllowed)}?server_name=${enc(via)}`,
+        {},
+      );
+      expect(refused.status).toBe(403);
+    }
   });
 
   it("profiles cross both ways", async () => {

@@ -219,6 +219,12 @@ export class SynapseServer {
     return this.#dir;
   }
 
+  /** With `HEARTH_KEEP_SYNAPSE`, writes the Hearth nodes' stderr beside Synapse's log, for diagnosis. */
+  async keepHearthLogs(nodes: readonly { index: number; process?: { stderr: string } | undefined }[]) {
+    if (!process.env.HEARTH_KEEP_SYNAPSE || !this.#dir) return;
+    for (const n of nodes) await writeFile(join(this.#dir, `hearth-${n.index}.log`), n.process?.stderr ?? "");
+  }
+
   /** Stops the process and deletes its directory (unless `HEARTH_KEEP_SYNAPSE` is set). */
   async cleanup(): Promise<void> {
     const child = this.#child;

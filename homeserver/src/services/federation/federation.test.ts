@@ -122,6 +122,31 @@ describe("federation between two Hearth servers", () => {
     expect(Object.keys(aliceMembers.body.joined).sort()).toEqual([alice.userId, bob.userId].sort());
   }, 30_000);
 
+  it.each(["1", "2"])(
+    "joins a version-%s room (server-assigned event IDs) of the other server",
+    async (v) => {
+      const created = await alice.post("/_matrix/client/v3/createRoom", {
+        preset: "public_chat",
+        room_version: v,
+      });
+      expect(created.status, JSON.stringify(created.body)).toBe(200);
+      const roomId = created.body.room_id as string;
+      const joined = await bob.post(
+        `/_matrix/client/v3/join/${enc(roomId)}?server_name=${enc(servers[0]!.config.serverName)}`,
+      );
+      expect(joined.status, JSON.stringify(joined.body)).toBe(200);
+      const sent = await bob.put(`/_matrix/client/v3/rooms/${enc(roomId)}/send/m.room.message/v${v}`, {
+        msgtype: "m.text",
+        body: `v${v} from bob`,
+      });
+      expect(sent.status, JSON.stringify(sent.body)).toBe(200);
+      await waitFor(async () =>
+        (await bodies(alice, roomId)).includes(`v${v} from bob`) ? true : undefined,
+      );
+    },
+    30_000,
+  );
+
   it("shows remote profiles, presence, typing and receipts across servers", async () => {
     await alice.put(`/_matrix/client/v3/profile/${enc(alice.userId)}/displayname`, {
       displayname: "Alice A.",
@@ -253,6 +278,46 @@ describe("federation between two Hearth servers", () => {
       (await alice.post(`/_matrix/client/v3/rooms/${enc(roomId)}/invite`, { user_id: bob.userId })).status,
     ).toBe(200);
     expect((await bob.post(`/_matrix/client/v3/join/${enc(roomId)}`)).status).toBe(200);
+  }, 30_000);
+
+  it("admits the other server's user to a restricted room through a member of the allowed room", async () => {
+    const name = servers[0]!.config.serverName;
+    const restrictedTo = async (allowed: string) =>
+      (
+        await alice.post("/_matrix/client/v3/createRoom", {
+          preset: "private_chat",
+          room_version: "10",
+          initial_state: [
+            {
+              type: "m.room.join_rules",
+              state_key: "",
+              content: { join_rule: "restricted", allow: [{ type: "m.room_membership", room_id: allowed }] },
+            },
+          ],
+        })
+      ).body.room_id as string;
+    const space = (await alice.post("/_matrix/client/v3/createRoom", { preset: "public_chat" })).body
+      .room_id as string;
+    const inner = (await alice.post("/_matrix/client/v3/createRoom", { preset: "private_chat" })).body
+      .room_id as string;
+    const viaSpace = await restrictedTo(space);
+    const viaInner = await restrictedTo(inner);
+    const viaUnknown = await restrictedTo("!unknown:example.org");
+    const join = (roomId: string) =>
+      bob.post(`/_matrix/client/v3/join/${enc(roomId)}?server_name=${enc(name)}`);
+
+    // Not yet in the allowed room: the resident refuses (403), or cannot tell for a room it does
+    // not know (M_UNABLE_TO_AUTHORISE_JOIN, passed on).
+    expect((await join(viaSpace)).body.errcode).toBe("M_FORBIDDEN");
+    expect((await join(viaUnknown)).body.errcode).toBe("M_UNABLE_TO_AUTHORISE_JOIN");
+    expect((await join(space)).status).toBe(200);
+    const joined = await join(viaSpace);
+    expect(joined.status, JSON.stringify(joined.body)).toBe(200);
+    const member = await alice.get(
+      `/_matrix/client/v3/rooms/${enc(viaSpace)}/state/m.room.member/${enc(bob.userId)}`,
+    );
+    expect(member.body).toMatchObject({ membership: "join", join_authorised_via_users_server: alice.userId });
+    expect((await join(viaInner)).body.errcode).toBe("M_FORBIDDEN");
   }, 30_000);
 
   it("refuses events from a server the room's ACL denies", async () => {

@@ -21,6 +21,7 @@ import type { EventStore, StoredEvent } from "../../storage/events.js";
 import type { RoomStore } from "../../storage/rooms.js";
 import type { EventPipeline, NewEvent } from "../events/pipeline.js";
 import { currentStateEvent } from "./current-state.js";
+import { restrictedJoinAuthoriser } from "./restricted-join.js";
 
 /** A user's profile as member events carry it. */
 export interface Profile {
@@ -323,45 +324,16 @@ export class RoomService {
     if (current?.membership === "join") return roomId;
     const content: Record<string, unknown> = { membership: "join", ...(await this.#profile(userId)) };
     if (reason !== undefined) content.reason = reason;
-    const authoriser = await this.#restrictedJoinAuthoriser(userId, roomId, current?.membership);
+    const authoriser = await restrictedJoinAuthoriser(
+      { serverName: this.deps.serverName, rooms: this.deps.rooms, events: this.deps.events },
+      userId,
+      roomId,
+    );
     if (authoriser) content.join_authorised_via_users_server = authoriser;
     await this.deps.pipeline.send(roomId, [
       { type: "m.room.member", sender: userId, state_key: userId, content },
     ]);
     return roomId;
-  }
-
-  /**
-   * For a restricted room the user is not invited to: a local member who may invite, if the user is in
-   * one of the rooms the join rule allows ("Restricted rooms"); otherwise undefined (the auth rules
-   * then decide, and refuse).
-   */
-  async #restrictedJoinAuthoriser(
-    userId: string,
-    roomId: string,
-    membership?: string,
-  ): Promise<string | undefined> {
-    if (membership === "invite") return undefined;
-    const joinRules = await this.#stateEvent(roomId, "m.room.join_rules", "");
-    const rule = (joinRules?.pdu.content as { join_rule?: unknown; allow?: unknown } | undefined) ?? {};
-    if (rule.join_rule !== "restricted" && rule.join_rule !== "knock_restricted") return undefined;
-    const allow = Array.isArray(rule.allow) ? rule.allow : [];
-    let allowed = false;
-    for (const a of allow) {
-      const entry = a as { type?: unknown; room_id?: unknown };
-      if (entry.type !== "m.room_membership" || typeof entry.room_id !== "string") continue;
-      if ((await this.deps.rooms.membership(userId, entry.room_id))?.membership === "join") allowed = true;
-    }
-    if (!allowed) throw new MatrixError("M_FORBIDDEN", "You are not allowed to join this room");
-    const info = (await this.deps.rooms.info(roomId))!;
-    const create = await this.#stateEvent(roomId, "m.room.create", "");
-    const pl = await this.#stateEvent(roomId, "m.room.power_levels", "");
-    const inviteLevel = namedPowerLevel("invite", pl?.pdu, info.roomVersion);
-    for (const [member, record] of await this.deps.rooms.membersOfRoom(roomId)) {
-      if (record.membership !== "join" || !member.endsWith(`:${this.deps.serverName}`)) continue;
-      if (userPowerLevel(member, pl?.pdu, create!.pdu, info.roomVersion) >= inviteLevel) return member;
-    }
-    throw new MatrixError("M_UNABLE_TO_GRANT_JOIN", "No local member can authorise the join");
   }
 
   /** `POST /knock/{roomIdOrAlias}` ("Knocking on rooms"): room versions 7+; the auth rules decide. */

@@ -86,6 +86,32 @@ describe("rooms: the write path", () => {
     expect(bad.body.errcode).toBe("M_UNSUPPORTED_ROOM_VERSION");
   });
 
+  it("lets members of the allowed room into a restricted room, authorised by a local member", async () => {
+    const create = async (body: Record<string, unknown>) =>
+      (await alice.post("/_matrix/client/v3/createRoom", body)).body.room_id as string;
+    const space = await create({ preset: "public_chat" });
+    const restricted = await create({
+      preset: "private_chat",
+      room_version: "10",
+      initial_state: [
+        {
+          type: "m.room.join_rules",
+          state_key: "",
+          content: { join_rule: "restricted", allow: [{ type: "m.room_membership", room_id: space }] },
+        },
+      ],
+    });
+    const refused = await bob.post(`/_matrix/client/v3/rooms/${enc(restricted)}/join`);
+    expect(refused.status).toBe(403);
+    expect((await bob.post(`/_matrix/client/v3/rooms/${enc(space)}/join`)).status).toBe(200);
+    const joined = await bob.post(`/_matrix/client/v3/rooms/${enc(restricted)}/join`);
+    expect(joined.status, JSON.stringify(joined.body)).toBe(200);
+    const member = await bob.get(
+      `/_matrix/client/v3/rooms/${enc(restricted)}/state/m.room.member/${enc(bob.userId)}`,
+    );
+    expect(member.body).toMatchObject({ membership: "join", join_authorised_via_users_server: alice.userId });
+  });
+
   it("knocks on a knock room, shows the knock in sync, and lets a moderator invite", async () => {
     const created = await alice.post("/_matrix/client/v3/createRoom", {
       preset: "private_chat",

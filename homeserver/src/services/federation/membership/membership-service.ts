@@ -23,6 +23,7 @@ import type { EventStore, StoredEvent } from "../../../storage/events.js";
 import type { RoomStore } from "../../../storage/rooms.js";
 import type { StateGroupStore } from "../../../storage/state.js";
 import type { EventPipeline } from "../../events/pipeline.js";
+import { restrictedJoinAuthoriser } from "../../rooms/restricted-join.js";
 import type { InboundService } from "../inbound/inbound-service.js";
 
 /** What the membership service needs. */
@@ -242,7 +243,9 @@ export class FederatedMembership {
   ): Promise<void> {
     await this.#throughServers(servers, "knock", async (server) => {
       const { signed, roomVersion, answer } = await this.#handshake(server, "knock", roomId, userId, content);
-      const state = Array.isArray(answer.knock_room_state) ? answer.knock_room_state : [];
+      // `knock_state_events` is the name older Synapse releases (1.67 among them) answer with.
+      const sent = answer.knock_room_state ?? answer.knock_state_events;
+      const state = Array.isArray(sent) ? sent : [];
       await this.deps.pipeline.persistOutOfBand(roomId, roomVersion, {
         ...signed,
         unsigned: { knock_room_state: state },
@@ -447,19 +450,39 @@ export class FederatedMembership {
     return info.roomVersion;
   }
 
+  /**
+   * Why the auth rules would refuse a `make_*` template against the room's current state, if they
+   * would. The template is checked as a signed event; in room versions 1 and 2 it also needs an
+   * `event_id`, which the joining server assigns later, so the probe gets a throwaway one.
+   */
+  async #refusalOfTemplate(
+    roomId: string,
+    template: Record<string, unknown>,
+    roomVersion: string,
+  ): Promise<string | undefined> {
+    const event =
+      roomVersionRules(roomVersion).eventIdFormat === "server-assigned"
+        ? { ...template, event_id: `$probe:${this.deps.serverName}` }
+        : template;
+    const probe = signEvent(event, this.deps.serverName, this.deps.signingKey, roomVersion) as unknown as Pdu;
+    return this.deps.pipeline.authAgainstCurrent(roomId, probe, roomVersion);
+  }
+
   /** `GET /make_join/{roomId}/{userId}`: a join template, refused early when the rules forbid it. */
   async makeJoin(origin: string, roomId: string, userId: string, versions: readonly string[]) {
     if (domainOf(userId) !== origin)
       throw new MatrixError("M_FORBIDDEN", "The user is not on the requesting server");
     const roomVersion = await this.#requireRoomVersion(roomId, versions);
+    const content: Record<string, unknown> = { membership: "join" };
+    const authoriser = await restrictedJoinAuthoriser(this.deps, userId, roomId);
+    if (authoriser) content.join_authorised_via_users_server = authoriser;
     const { event } = await this.deps.pipeline.template(roomId, {
       type: "m.room.member",
       sender: userId,
       state_key: userId,
-      content: { membership: "join" },
+      content,
     });
-    const probe = signEvent(event, this.deps.serverName, this.deps.signingKey, roomVersion) as unknown as Pdu;
-    const refusal = await this.deps.pipeline.authAgainstCurrent(roomId, probe, roomVersion);
+    const refusal = await this.#refusalOfTemplate(roomId, event, roomVersion);
     if (refusal) throw new MatrixError("M_FORBIDDEN", `You are not allowed to join this room (${refusal})`);
     return { event, room_version: roomVersion };
   }
@@ -506,22 +529,21 @@ export class FederatedMembership {
       throw new MatrixError("M_BAD_JSON", "Invalid event");
     }
     if (id !== eventId) throw new MatrixError("M_BAD_JSON", "The event ID does not match the event");
+    // Restricted joins: the server of `join_authorised_via_users_server` (us) signs too, before the
+    // signature check, which requires that server's signature ("Signing events", v8+); the auth
+    // rules then check that the named user may invite.
+    const authorisedHere =
+      membership === "join" &&
+      typeof content.join_authorised_via_users_server === "string" &&
+      domainOf(content.join_authorised_via_users_server) === this.deps.serverName;
+    const toVerify = authorisedHere
+      ? (signEvent(pdu, this.deps.serverName, this.deps.signingKey, info.roomVersion) as unknown as Pdu)
+      : pdu;
     let verified: Pdu;
     try {
-      verified = await this.deps.inbound.verify(pdu, info.roomVersion);
+      verified = await this.deps.inbound.verify(toVerify, info.roomVersion);
     } catch (e) {
       throw new MatrixError("M_FORBIDDEN", (e as Error).message);
-    }
-    // Restricted joins: the server of `join_authorised_via_users_server` (us) signs too.
-    if (membership === "join" && typeof content.join_authorised_via_users_server === "string") {
-      if (domainOf(content.join_authorised_via_users_server) === this.deps.serverName) {
-        verified = signEvent(
-          verified,
-          this.deps.serverName,
-          this.deps.signingKey,
-          info.roomVersion,
-        ) as unknown as Pdu;
-      }
     }
     const result = await this.deps.pipeline.inRoom(roomId, () =>
       this.deps.pipeline.persistRemote(roomId, info.roomVersion, verified),
@@ -573,8 +595,7 @@ export class FederatedMembership {
       state_key: userId,
       content: { membership: "knock" },
     });
-    const probe = signEvent(event, this.deps.serverName, this.deps.signingKey, roomVersion) as unknown as Pdu;
-    const refusal = await this.deps.pipeline.authAgainstCurrent(roomId, probe, roomVersion);
+    const refusal = await this.#refusalOfTemplate(roomId, event, roomVersion);
     if (refusal)
       throw new MatrixError("M_FORBIDDEN", `You are not allowed to knock on this room (${refusal})`);
     return { event, room_version: roomVersion };
@@ -583,7 +604,10 @@ export class FederatedMembership {
   /** `PUT /send_knock/{roomId}/{eventId}`: accepts the knock; answers the room's stripped state. */
   async sendKnock(origin: string, roomId: string, eventId: string, body: Record<string, unknown>) {
     await this.#acceptMembership(origin, roomId, eventId, body, "knock");
-    return { knock_room_state: await this.strippedState(roomId) };
+    const state = await this.strippedState(roomId);
+    // The spec's `knock_room_state`, and the same under `knock_state_events`, the name MSC2403 used
+    // and older Synapse releases (1.67 among them) require: without it their knock fails with a 500.
+    return { knock_room_state: state, knock_state_events: state };
   }
 
   /** `PUT /v2/send_leave/{roomId}/{eventId}`. */
@@ -695,6 +719,10 @@ const RELAYED_ERRCODES: ReadonlySet<string> = new Set([
   "M_NOT_FOUND",
   "M_INCOMPATIBLE_ROOM_VERSION",
   "M_UNSUPPORTED_ROOM_VERSION",
+  // Restricted rooms (make_join): the resident cannot tell, or cannot grant; the next server is
+  // tried first, and the spec asks that the error reach the client if none can.
+  "M_UNABLE_TO_AUTHORISE_JOIN",
+  "M_UNABLE_TO_GRANT_JOIN",
 ]);
 
 /**

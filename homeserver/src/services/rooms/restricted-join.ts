@@ -1,0 +1,65 @@
+/**
+ * Restricted rooms (client-server API "Restricted rooms"; server-server API "Restricted rooms"):
+ * a user who is not invited may join a `restricted` or `knock_restricted` room when they are in one
+ * of the rooms its join rule allows. The join event must then name, in
+ * `join_authorised_via_users_server`, a member of a resident server who may invite, and that
+ * server signs the event. This module decides, for a join through us, whom to name.
+ */
+import { MatrixError, namedPowerLevel, userPowerLevel } from "@hearth/federation";
+import type { EventStore } from "../../storage/events.js";
+import type { RoomStore } from "../../storage/rooms.js";
+import { currentStateEvent } from "./current-state.js";
+
+export interface RestrictedJoinDeps {
+  readonly serverName: string;
+  readonly rooms: RoomStore;
+  readonly events: EventStore;
+}
+
+/**
+ * The local member to name in `join_authorised_via_users_server` for `userId` joining `roomId`, or
+ * undefined when none is needed (the join rule is not restricted, or the user is invited or joined
+ * already).
+ *
+ * Throws, with the errcodes of `make_join`: `M_UNABLE_TO_AUTHORISE_JOIN` (400) when this server is
+ * in none of the allowed rooms and so cannot tell; `M_FORBIDDEN` when it is and the user is in none
+ * of them; `M_UNABLE_TO_GRANT_JOIN` (400) when the user qualifies but no local member may invite,
+ * so another resident server should be asked.
+ */
+export async function restrictedJoinAuthoriser(
+  deps: RestrictedJoinDeps,
+  userId: string,
+  roomId: string,
+): Promise<string | undefined> {
+  const membership = (await deps.rooms.membership(userId, roomId))?.membership;
+  if (membership === "invite" || membership === "join") return undefined;
+  const joinRules = await currentStateEvent(deps, roomId, "m.room.join_rules");
+  const rule = (joinRules?.pdu.content as { join_rule?: unknown; allow?: unknown } | undefined) ?? {};
+  if (rule.join_rule !== "restricted" && rule.join_rule !== "knock_restricted") return undefined;
+  const allow = Array.isArray(rule.allow) ? rule.allow : [];
+  let known = false;
+  let allowed = false;
+  for (const a of allow) {
+    const entry = a as { type?: unknown; room_id?: unknown };
+    if (entry.type !== "m.room_membership" || typeof entry.room_id !== "string") continue;
+    if (!(await deps.rooms.info(entry.room_id))) continue;
+    known = true;
+    if ((await deps.rooms.membership(userId, entry.room_id))?.membership === "join") allowed = true;
+  }
+  if (!known) {
+    throw new MatrixError(
+      "M_UNABLE_TO_AUTHORISE_JOIN",
+      "This server is in none of the rooms whose members may join this room",
+    );
+  }
+  if (!allowed) throw new MatrixError("M_FORBIDDEN", "You are not allowed to join this room");
+  const info = (await deps.rooms.info(roomId))!;
+  const create = await currentStateEvent(deps, roomId, "m.room.create");
+  const pl = await currentStateEvent(deps, roomId, "m.room.power_levels");
+  const inviteLevel = namedPowerLevel("invite", pl?.pdu, info.roomVersion);
+  for (const [member, record] of await deps.rooms.membersOfRoom(roomId)) {
+    if (record.membership !== "join" || !member.endsWith(`:${deps.serverName}`)) continue;
+    if (userPowerLevel(member, pl?.pdu, create!.pdu, info.roomVersion) >= inviteLevel) return member;
+  }
+  throw new MatrixError("M_UNABLE_TO_GRANT_JOIN", "No member on this server may authorise the join");
+}
