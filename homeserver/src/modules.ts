@@ -117,6 +117,12 @@ export async function buildModules(ctx: ModuleContext): Promise<BuiltModules> {
     rooms: roomStore,
     events,
     isAdmin: (userId) => accounts.accounts.isAdmin(userId),
+    remotePublicRooms: async (server, body) => {
+      if (!federation)
+        throw new MatrixError("M_FORBIDDEN", "Querying other servers' directories needs federation");
+      return (await federation.client.request(server, "POST", "/_matrix/federation/v1/publicRooms", { body }))
+        .json;
+    },
   });
 
   // Push rules changes are mirrored into the `m.push_rules` account data (set once `reads` exists).

@@ -482,6 +482,84 @@ describe.skipIf(missing !== undefined)("interoperability with a real Synapse", (
     }
   });
 
+  it("to-device messages cross both ways", async () => {
+    for (const [from, to, tag] of [
+      [alice, sam, "from-hearth"],
+      [sam, alice, "from-synapse"],
+    ] as const) {
+      expectStatus(
+        `${from.userId} sends to-device`,
+        await from.put(`/_matrix/client/v3/sendToDevice/m.interop.test/${tag}`, {
+          messages: { [to.userId]: { [to.deviceId]: { tag } } },
+        }),
+      );
+      await syncUntil(
+        to,
+        `${to.userId} to receive the to-device message`,
+        (s) => {
+          const events = (
+            s as {
+              to_device?: { events: Array<{ type: string; sender: string; content: { tag?: string } }> };
+            }
+          ).to_device?.events;
+          return events?.some(
+            (e) => e.type === "m.interop.test" && e.sender === from.userId && e.content.tag === tag,
+          )
+            ? true
+            : undefined;
+        },
+        CROSS_MS,
+      );
+    }
+  });
+
+  // One way only: Hearth's client API has no end-to-end encryption key endpoints yet (a later
+  // issue); its federation side answers with the keys that exist.
+  it("a Synapse user's key query reaches Hearth's federation endpoint", async () => {
+    for (const [asker, owner] of [[sam, alice]] as const) {
+      const res = expectStatus(
+        `${asker.userId} queries ${owner.userId}'s keys`,
+        await asker.post("/_matrix/client/v3/keys/query", { device_keys: { [owner.userId]: [] } }),
+      );
+      expect(res.failures ?? {}, `failures querying ${owner.userId}`).toEqual({});
+      expect(res.device_keys).toHaveProperty([owner.userId]);
+    }
+  });
+
+  it("public room directories are readable across servers", async () => {
+    const roomId = await createRoom(alice, {
+      preset: "public_chat",
+      visibility: "public",
+      name: "Listed on Hearth",
+      room_version: "10",
+    });
+    const listed = await createRoom(sam, {
+      preset: "public_chat",
+      visibility: "public",
+      name: "Listed on Synapse",
+      room_version: "10",
+    });
+    const hs = cluster.node(1);
+    for (const [reader, server, id] of [
+      [sam, hs.name, roomId],
+      [alice, syn.name, listed],
+    ] as const) {
+      const get = expectStatus(
+        `${reader.userId} reads ${server}'s directory (GET)`,
+        await reader.get(`/_matrix/client/v3/publicRooms?server=${enc(server)}&limit=50`),
+      );
+      expect((get.chunk as Array<{ room_id: string }>).map((r) => r.room_id)).toContain(id);
+      const post = expectStatus(
+        `${reader.userId} searches ${server}'s directory (POST)`,
+        await reader.post(`/_matrix/client/v3/publicRooms?server=${enc(server)}`, {
+          limit: 50,
+          filter: { generic_search_term: "Listed" },
+        }),
+      );
+      expect((post.chunk as Array<{ room_id: string }>).map((r) => r.room_id)).toContain(id);
+    }
+  });
+
   it("profiles cross both ways", async () => {
     expectStatus(
       "alice sets a display name",

@@ -147,6 +147,8 @@ export class SynapseServer {
       suppress_key_server_warning: true,
       report_stats: false,
       enable_registration: true,
+      // Off by default in Synapse: lets other servers read its public room directory.
+      allow_public_rooms_over_federation: true,
       enable_registration_without_verification: true,
       macaroon_secret_key: "interop-macaroon",
       form_secret: "interop-form",

@@ -320,6 +320,30 @@ describe("federation between two Hearth servers", () => {
     expect((await join(viaInner)).body.errcode).toBe("M_FORBIDDEN");
   }, 30_000);
 
+  it("lists the other server's public rooms (GET and POST /publicRooms?server=)", async () => {
+    const name = servers[0]!.config.serverName;
+    const created = await alice.post("/_matrix/client/v3/createRoom", {
+      preset: "public_chat",
+      visibility: "public",
+      name: "Remote listing",
+    });
+    const roomId = created.body.room_id as string;
+    const got = await bob.get(`/_matrix/client/v3/publicRooms?server=${enc(name)}`);
+    expect(got.status, JSON.stringify(got.body)).toBe(200);
+    expect(got.body.chunk.map((r: { room_id: string }) => r.room_id)).toContain(roomId);
+    const searched = await bob.post(`/_matrix/client/v3/publicRooms?server=${enc(name)}`, {
+      filter: { generic_search_term: "remote LISTING" },
+    });
+    expect(searched.status, JSON.stringify(searched.body)).toBe(200);
+    expect(searched.body.chunk.map((r: { room_id: string }) => r.room_id)).toEqual([roomId]);
+    const none = await bob.post(`/_matrix/client/v3/publicRooms?server=${enc(name)}`, {
+      filter: { generic_search_term: "no such room anywhere" },
+    });
+    expect(none.body.chunk).toEqual([]);
+    const unreachable = await bob.get(`/_matrix/client/v3/publicRooms?server=127.0.0.9:1`);
+    expect(unreachable.status).toBe(502);
+  }, 30_000);
+
   it("refuses events from a server the room's ACL denies", async () => {
     const created = await alice.post("/_matrix/client/v3/createRoom", { preset: "public_chat" });
     const roomId = created.body.room_id as string;

@@ -2,7 +2,9 @@
  * Room aliases and the public room directory (Client-Server API, "Room aliases", "Listing rooms").
  */
 import {
+  FederationRequestError,
   isValidRoomAlias,
+  isValidServerName,
   MatrixError,
   namedPowerLevel,
   requiredPowerLevel,
@@ -38,6 +40,28 @@ export interface DirectoryServiceDeps {
   readonly events: EventStore;
   /** Whether a user is a server administrator (may delete any alias). */
   readonly isAdmin: (userId: string) => Promise<boolean>;
+  /**
+   * Another server's published rooms (`POST /_matrix/federation/v1/publicRooms` with `body`);
+   * undefined when federation is off.
+   */
+  readonly remotePublicRooms?: (server: string, body: Record<string, unknown>) => Promise<unknown>;
+}
+
+/** Options of a public room list query. */
+export interface PublicRoomsQuery {
+  readonly limit?: number;
+  readonly since?: string;
+  readonly search?: string;
+  /** Another server whose directory to list (`?server=`); ours when absent or ours. */
+  readonly server?: string;
+}
+
+/** A page of the public room list. */
+export interface PublicRoomsPage {
+  chunk: PublicRoom[];
+  next_batch?: string;
+  prev_batch?: string;
+  total_room_count_estimate: number;
 }
 
 /** Aliases, directory visibility and the public room list. */
@@ -173,12 +197,10 @@ export class DirectoryService {
    * `GET`/`POST /publicRooms`: published rooms, most members first, paginated by an offset token,
    * optionally filtered by a search term over name, topic and alias.
    */
-  async publicRooms(options: { limit?: number; since?: string; search?: string }): Promise<{
-    chunk: PublicRoom[];
-    next_batch?: string;
-    prev_batch?: string;
-    total_room_count_estimate: number;
-  }> {
+  async publicRooms(options: PublicRoomsQuery): Promise<PublicRoomsPage> {
+    if (options.server !== undefined && options.server !== this.deps.serverName) {
+      return this.#remotePublicRooms(options.server, options);
+    }
     const term = options.search?.toLowerCase();
     const all: PublicRoom[] = [];
     for (const roomId of await this.deps.directory.publicRooms()) {
@@ -200,17 +222,56 @@ export class DirectoryService {
     }
     const limit = options.limit ?? all.length;
     const chunk = all.slice(offset, offset + limit);
-    const out: {
-      chunk: PublicRoom[];
-      next_batch?: string;
-      prev_batch?: string;
-      total_room_count_estimate: number;
-    } = {
-      chunk,
-      total_room_count_estimate: all.length,
-    };
+    const out: PublicRoomsPage = { chunk, total_room_count_estimate: all.length };
     if (offset + limit < all.length) out.next_batch = `o${offset + limit}`;
     if (offset > 0) out.prev_batch = `o${Math.max(0, offset - limit)}`;
+    return out;
+  }
+
+  /**
+   * Another server's directory ("Published Room Directory", server-server API), asked with `POST`
+   * so that a search term can go along. A 4xx refusal is passed on with its errcode; an unreachable
+   * or failing server is a 502.
+   */
+  async #remotePublicRooms(server: string, options: PublicRoomsQuery): Promise<PublicRoomsPage> {
+    if (!isValidServerName(server)) throw new MatrixError("M_INVALID_PARAM", "Invalid server name");
+    const query = this.deps.remotePublicRooms;
+    if (!query) {
+      throw new MatrixError("M_FORBIDDEN", "Querying other servers' directories needs federation");
+    }
+    const body: Record<string, unknown> = {};
+    if (options.limit !== undefined) body.limit = options.limit;
+    if (options.since !== undefined) body.since = options.since;
+    if (options.search !== undefined) body.filter = { generic_search_term: options.search };
+    let answer: unknown;
+    try {
+      answer = await query(server, body);
+    } catch (e) {
+      if (e instanceof MatrixError) throw e;
+      if (e instanceof FederationRequestError && e.status >= 400 && e.status < 500 && e.errcode) {
+        const reason = e.remoteMessage ? `: ${e.remoteMessage.slice(0, 300)}` : "";
+        throw new MatrixError(e.errcode, `${server} refused the directory query${reason}`, {}, e.status);
+      }
+      throw new MatrixError(
+        "M_UNKNOWN",
+        `Could not list the rooms of ${server}: ${(e as Error).message}`,
+        {},
+        502,
+      );
+    }
+    const page = answer as Partial<PublicRoomsPage> | undefined;
+    if (!page || !Array.isArray(page.chunk)) {
+      throw new MatrixError("M_UNKNOWN", `${server} answered the directory query with no room list`, {}, 502);
+    }
+    const out: PublicRoomsPage = {
+      chunk: page.chunk.filter((r) => typeof r === "object" && r !== null && typeof r.room_id === "string"),
+      total_room_count_estimate:
+        typeof page.total_room_count_estimate === "number"
+          ? page.total_room_count_estimate
+          : page.chunk.length,
+    };
+    if (typeof page.next_batch === "string") out.next_batch = page.next_batch;
+    if (typeof page.prev_batch === "string") out.prev_batch = page.prev_batch;
     return out;
   }
 }

@@ -82,13 +82,15 @@ export function directoryRoutes(directory: DirectoryService): Route[] {
       async handler(req) {
         const q = (name: string) => req.c.req.query(name);
         const server = q("server");
-        if (server !== undefined && server !== "") {
-          // Other servers' directories need federation, which is not enabled here.
-          throw new MatrixError("M_FORBIDDEN", "Querying other servers' directories needs federation");
-        }
         const limit = queryInteger(q("limit"), "limit", 1, 1000);
         const since = q("since");
-        return ok(await directory.publicRooms({ ...(limit ? { limit } : {}), ...(since ? { since } : {}) }));
+        return ok(
+          await directory.publicRooms({
+            ...(limit ? { limit } : {}),
+            ...(since ? { since } : {}),
+            ...(server ? { server } : {}),
+          }),
+        );
       },
     },
     // POST /_matrix/client/v3/publicRooms
@@ -105,8 +107,10 @@ export function directoryRoutes(directory: DirectoryService): Route[] {
         const since = optionalString(body, "since", 64);
         const filter = optionalObject(body, "filter");
         const term = filter ? optionalString(filter, "generic_search_term", 1024) : undefined;
+        const server = req.c.req.query("server");
         return ok(
           await directory.publicRooms({
+            ...(server ? { server } : {}),
             ...(typeof limit === "number" ? { limit } : {}),
             ...(since ? { since } : {}),
             ...(term ? { search: term } : {}),
