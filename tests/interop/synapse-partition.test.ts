@@ -14,7 +14,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually, FederationCluster } from "../federation/harness.js";
 import { enc, joinedMembers, putState, waitForConvergence } from "../federation/scenario-helpers.js";
-import { createRoom, expectStatus, sendText } from "../support/matrix.js";
+import { allMessages, createRoom, expectStatus, sendText } from "../support/matrix.js";
 import { findSynapse, SynapseServer } from "./synapse.js";
 
 const synapse = findSynapse();
@@ -39,6 +39,50 @@ describe.skipIf(missing !== undefined)("partition and crash with a real Synapse 
     );
     cluster.addPeer(syn.name, () => syn.pid);
   }, 180_000);
+
+  it("scenario 1 with Synapse in the middle: joins by alias and via Synapse, one order everywhere", async () => {
+    const [hs1, hs2] = [cluster.node(1), cluster.node(2)];
+    const ann = await cluster.register(hs1, "ann");
+    const dan = await cluster.register(hs2, "dan");
+    const sid = await syn.register("sid");
+    const roomId = await createRoom(ann, {
+      preset: "public_chat",
+      room_alias_name: "middle",
+      room_version: "10",
+    });
+    expectStatus(
+      "sid joins by alias",
+      await sid.post(`/_matrix/client/v3/join/${enc(`#middle:${hs1.name}`)}`, {}),
+    );
+    // dan joins through the Synapse, which must make and accept the join for a room it did not create.
+    expectStatus(
+      "dan joins via synapse",
+      await dan.post(`/_matrix/client/v3/join/${enc(roomId)}?server_name=${enc(syn.name)}`, {}),
+    );
+    // Each message reaches all three servers before the next is sent, as in scenario 1 (messages
+    // sent concurrently have no order the servers must agree on).
+    const sent: string[] = [];
+    for (let round = 0; round < 3; round++) {
+      for (const c of [ann, sid, dan]) {
+        const id = await sendText(c, roomId, `${c.userId} round ${round}`, `m-${round}`);
+        sent.push(id);
+        for (const reader of [ann, sid, dan]) {
+          await eventually(
+            `${reader.userId} to hold ${id}`,
+            async () => (await allMessages(reader, roomId)).some((e) => e.event_id === id),
+            20_000,
+            20,
+          );
+        }
+      }
+    }
+    const orders = await Promise.all(
+      [ann, sid, dan].map(async (c) => (await allMessages(c, roomId)).map((e) => e.event_id)),
+    );
+    expect(orders[1]).toEqual(orders[0]);
+    expect(orders[2]).toEqual(orders[0]);
+    expect(orders[0]).toEqual(sent);
+  });
 
   it("converges after a partition with conflicting state, and after the creator's crash", async () => {
     const [hs1, hs2] = [cluster.node(1), cluster.node(2)];
