@@ -767,31 +767,84 @@ export class EventPipeline {
   }
 
   /**
-   * Stores events fetched with `/backfill` (already verified by the caller), older than anything we
-   * hold: each must pass the auth rules against its own auth events (stored), else it is kept as a
-   * rejected outlier. They enter the topological order `/messages` pages through, not the stream order
-   * of `/sync`, and do not change current state or extremities. Their state is taken to be
-   * `stateGroupBefore` (the state before the oldest event we held), for history visibility.
+   * Stores events fetched with `/backfill` (already verified by the caller, oldest first), older than
+   * anything we hold. They enter the topological order `/messages` pages through, not the stream
+   * order of `/sync`, and change neither the current state nor the forward extremities.
+   *
+   * Each gets the state before it, for history visibility and the auth rules: the resolution of the
+   * states after its prev events when we hold them (earlier events of the batch included), the state
+   * from `/state_ids` when the caller fetched it (`stateBefore`, for events whose prev events we do
+   * not hold), and otherwise, as an approximation, `fallbackGroup` (the state before the oldest
+   * event we held). An event must pass the auth rules against its own auth events, and against the
+   * state before it when that is known; else it is kept as a rejected outlier.
    */
   async persistBackfilled(
     roomId: string,
     roomVersion: string,
     pdus: readonly Pdu[],
-    stateGroupBefore: number,
+    fallbackGroup: number,
+    stateBefore: ReadonlyMap<string, ReadonlyMap<string, string>> = new Map(),
   ): Promise<number> {
+    const { stateGroups } = this.#deps;
     return this.inRoom(roomId, async () => {
       const w = await this.#working(roomId);
+      const ops: WriteOp[] = [];
+      // A new state group: `state` with `changes`, stored as a delta on `base` when there is one.
+      const newGroup = async (
+        state: ReadonlyMap<string, string>,
+        base?: number,
+        changes: ReadonlyMap<string, string> = new Map(),
+      ) => {
+        const group = ++this.#stateGroup;
+        const built =
+          base === undefined
+            ? await stateGroups.newGroupOps(group, undefined, new Map(), new Map([...state, ...changes]))
+            : await stateGroups.newGroupOps(group, base, changes);
+        stateGroups.created(group, built.state, built.ops);
+        ops.push(...built.ops);
+        return { group, state: built.state };
+      };
       let added = 0;
       for (const pdu of pdus) {
         const eventId = computeEventId(pdu, roomVersion);
         const existing = w.pending.get(eventId) ?? (await this.#deps.events.get(eventId));
         if (existing && !existing.outlier) continue;
-        const rejected = await this.#authAgainstOwnAuthEvents(w, pdu, eventId, roomVersion);
+
+        // The state before the event.
+        let before: { group: number; state?: ReadonlyMap<string, string> } = { group: fallbackGroup };
+        const fetched = stateBefore.get(eventId);
+        const prevIds = (pdu.prev_events ?? []).map((r) => (typeof r === "string" ? r : r[0]));
+        const prevs = await this.#lookup(w, prevIds);
+        if (pdu.type === "m.room.create") {
+          before = { group: -1, state: new Map() };
+        } else if (prevIds.length > 0 && prevs.length === prevIds.length && !prevs.some((p) => p.outlier)) {
+          const afters = await Promise.all(prevs.map((p) => this.#stateAfter(p)));
+          if (new Set(afters.map((a) => a.group)).size === 1) before = afters[0]!;
+          else
+            before = await newGroup(
+              await this.#resolve(
+                roomVersion,
+                afters.map((a) => a.state),
+                w,
+              ),
+            );
+        } else if (fetched) {
+          before = await newGroup(fetched);
+        }
+
+        let rejected = await this.#authAgainstOwnAuthEvents(w, pdu, eventId, roomVersion);
+        if (!rejected && before.state && pdu.type !== "m.room.create")
+          rejected = await this.#authAgainstState(w, pdu, eventId, roomVersion, before.state);
+        let after = before.group;
+        if (!rejected && typeof pdu.state_key === "string" && before.state) {
+          const changes = new Map([[stateMapKey(pdu.type, pdu.state_key), eventId]]);
+          after = (await newGroup(before.state, before.group >= 0 ? before.group : undefined, changes)).group;
+        }
         this.#stage(w, pdu, eventId, roomVersion, {
           rejected,
           outlier: rejected !== undefined,
-          stateBefore: stateGroupBefore,
-          stateAfter: stateGroupBefore,
+          stateBefore: before.group,
+          stateAfter: after,
         });
         if (!rejected) {
           const last = w.accepted[w.accepted.length - 1]!;
@@ -801,7 +854,7 @@ export class EventPipeline {
         }
       }
       if (w.accepted.length === 0) return 0;
-      const { durable } = await this.#issue(w, [], { outliersOnly: true });
+      const { durable } = await this.#issue(w, ops, { outliersOnly: true });
       await durable;
       return added;
     });

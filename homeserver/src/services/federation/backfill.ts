@@ -23,6 +23,9 @@ export interface BackfillDeps {
 /** Most events asked for in one backfill request. */
 const MAX_BACKFILL = 100;
 
+/** Most `/state_ids` requests for one backfilled batch. */
+const MAX_STATE_FETCHES = 3;
+
 /** Fetches older history of rooms from other servers. */
 export class BackfillService {
   constructor(private readonly deps: BackfillDeps) {}
@@ -79,9 +82,45 @@ export class BackfillService {
         info.roomVersion,
         verified,
         earliest.stateGroupBefore,
+        await this.#boundaryStates(server, roomId, info.roomVersion, verified),
       );
       if (added > 0) return added;
     }
     return 0;
+  }
+
+  /**
+   * The state before each backfilled event whose prev events we hold neither in the batch nor in
+   * the room (usually just the oldest), from the server's `/state_ids`; the others' state follows
+   * from their prev events. At most {@link MAX_STATE_FETCHES} are asked for; the rest, and any the
+   * server will not tell, fall back to an approximation (see `persistBackfilled`).
+   */
+  async #boundaryStates(
+    server: string,
+    roomId: string,
+    roomVersion: string,
+    batch: readonly Pdu[],
+  ): Promise<Map<string, ReadonlyMap<string, string>>> {
+    const ids = new Set(batch.map((p) => computeEventId(p, roomVersion)));
+    const out = new Map<string, ReadonlyMap<string, string>>();
+    for (const pdu of batch) {
+      if (out.size >= MAX_STATE_FETCHES) break;
+      if (pdu.type === "m.room.create") continue;
+      const prevIds = (pdu.prev_events ?? []).map((r) => (typeof r === "string" ? r : r[0]));
+      const held = await Promise.all(
+        prevIds.map(async (id) => ids.has(id) || (await this.deps.events.get(id))?.outlier === false),
+      );
+      if (prevIds.length > 0 && held.every(Boolean)) continue;
+      const eventId = computeEventId(pdu, roomVersion);
+      try {
+        out.set(eventId, await this.deps.inbound.stateAt(server, roomId, roomVersion, eventId));
+      } catch (e) {
+        this.deps.logger.info(
+          { server, roomId, eventId, err: (e as Error).message },
+          "no state for a backfilled event",
+        );
+      }
+    }
+    return out;
   }
 }

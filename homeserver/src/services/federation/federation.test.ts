@@ -219,6 +219,36 @@ describe("federation between two Hearth servers", () => {
     expect(seen.reverse()).toEqual(Array.from({ length: 30 }, (_, i) => `early ${i}`));
   }, 30_000);
 
+  it("gives backfilled events the state they had: history hidden then is hidden now", async () => {
+    const created = await alice.post("/_matrix/client/v3/createRoom", {
+      preset: "public_chat",
+      initial_state: [
+        { type: "m.room.history_visibility", state_key: "", content: { history_visibility: "joined" } },
+      ],
+    });
+    const roomId = created.body.room_id as string;
+    const send = (body: string) =>
+      alice.put(`/_matrix/client/v3/rooms/${enc(roomId)}/send/m.room.message/${enc(body)}`, { body });
+    for (let i = 0; i < 5; i++) await send(`hidden ${i}`);
+    await alice.put(`/_matrix/client/v3/rooms/${enc(roomId)}/state/m.room.history_visibility`, {
+      history_visibility: "shared",
+    });
+    for (let i = 0; i < 5; i++) await send(`shared ${i}`);
+    expect((await bob.post(`/_matrix/client/v3/join/${enc(roomId)}`)).status).toBe(200);
+    const seen: unknown[] = [];
+    let from: string | undefined;
+    for (let page = 0; page < 10; page++) {
+      const res = await bob.get(
+        `/_matrix/client/v3/rooms/${enc(roomId)}/messages?dir=b&limit=4${from ? `&from=${enc(from)}` : ""}`,
+      );
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      for (const e of res.body.chunk) if (e.type === "m.room.message") seen.push(e.content.body);
+      if (!res.body.end) break;
+      from = res.body.end;
+    }
+    expect(seen.reverse()).toEqual(Array.from({ length: 5 }, (_, i) => `shared ${i}`));
+  }, 30_000);
+
   it("keeps a repeated pre-join event as history, not as a new event", async () => {
     const created = await alice.post("/_matrix/client/v3/createRoom", { preset: "public_chat" });
     const roomId = created.body.room_id as string;

@@ -254,7 +254,7 @@ export class InboundService {
       await this.#fetchMissingEvents(origin, roomId, roomVersion, pdu, eventId);
     }
     if ((await this.#missing(prevEventIds(pdu), true)).length > 0) {
-      stateBefore = await this.#stateAt(origin, roomId, roomVersion, eventId);
+      stateBefore = await this.stateAt(origin, roomId, roomVersion, eventId);
     }
     const result = await pipeline.persistRemote(roomId, roomVersion, pdu, stateBefore ? { stateBefore } : {});
     if (result.outcome === "rejected") {
@@ -344,8 +344,8 @@ export class InboundService {
     }
   }
 
-  /** The state before an event, from `/state_ids` (fetching the events we lack). */
-  async #stateAt(
+  /** The state before an event, from `origin`'s `/state_ids` (fetching the events we lack). */
+  async stateAt(
     origin: string,
     roomId: string,
     roomVersion: string,
