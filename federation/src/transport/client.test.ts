@@ -184,6 +184,29 @@ describe("createFederationClient.request", () => {
     ).rejects.toMatchObject({ reason: "too-large" });
   });
 
+  it("tries further SRV targets in turn while connecting fails, with the same Host and signature", async () => {
+    const tried: string[] = [];
+    const fetch: FederationFetch = async (req) => {
+      tried.push(`${req.target.host}:${req.target.port}`);
+      if (req.target.host !== "third.example.net") throw new Error("ECONNREFUSED");
+      return { status: 200, headers: { get: () => null }, text: async () => "{}" };
+    };
+    const resolved: ResolvedServer = {
+      ...target("first.example.net", 8448),
+      step: "4",
+      addresses: ["203.0.113.1"],
+      fallbacks: [
+        { host: "second.example.net", port: 8449 },
+        { host: "third.example.net", port: 8450 },
+      ],
+    };
+    await client(fetch, resolved).request("remote.test", "GET", "/_matrix/federation/v1/version");
+    expect(tried).toEqual(["first.example.net:8448", "second.example.net:8449", "third.example.net:8450"]);
+    // All failing: the last connection error.
+    const down = client(async () => Promise.reject(new Error("ECONNREFUSED")), resolved);
+    await expect(down.request("remote.test", "GET", "/x")).rejects.toMatchObject({ reason: "connection" });
+  });
+
   it("wraps discovery and connection failures", async () => {
     const failing = createFederationClient({
       origin: ORIGIN,

@@ -6,7 +6,7 @@
 import type { SigningKey } from "../crypto/index.js";
 import type { ErrCode } from "../errors/index.js";
 import type { KnownVerifyKey } from "../events/index.js";
-import { ServerDiscoveryError, type ServerResolver } from "./discovery.js";
+import { type ResolvedServer, ServerDiscoveryError, type ServerResolver } from "./discovery.js";
 import type { FederationFetch, FederationHttpResponse } from "./http.js";
 import {
   type NotaryResult,
@@ -238,17 +238,34 @@ export function createFederationClient(options: FederationClientOptions): Federa
     const linked = linkSignals(timeoutMs, opts.signal);
     let response: FederationHttpResponse;
     let text: string;
+    // SRV resolutions may name further targets: each is tried in turn while connecting fails
+    // ("Resolving server names", RFC 2782). Their addresses are looked up when connecting.
+    const attempts: ResolvedServer[] = [
+      target,
+      ...(target.fallbacks ?? []).map(({ host, port }) => {
+        const { addresses: _first, fallbacks: _rest, ...same } = target;
+        return { ...same, host, port };
+      }),
+    ];
     try {
       linked.signal.throwIfAborted();
-      response = await options.fetch({
-        url: `${scheme}://${urlHost(target.host)}:${target.port}${uri}`,
-        method: upper,
-        path: uri,
-        headers,
-        ...(body === undefined ? {} : { body }),
-        target,
-        signal: linked.signal,
-      });
+      for (let i = 0; ; i++) {
+        const attempt = attempts[i]!;
+        try {
+          response = await options.fetch({
+            url: `${scheme}://${urlHost(attempt.host)}:${attempt.port}${uri}`,
+            method: upper,
+            path: uri,
+            headers,
+            ...(body === undefined ? {} : { body }),
+            target: attempt,
+            signal: linked.signal,
+          });
+          break;
+        } catch (err) {
+          if (i + 1 >= attempts.length || linked.signal.aborted) throw err;
+        }
+      }
       const length = Number(response.headers.get("content-length"));
       if (Number.isFinite(length) && length > maxLength) {
         throw new FederationTransportError(

@@ -214,6 +214,20 @@ describe("resolveServer: the spec's steps", () => {
     });
   });
 
+  it("4: further SRV targets become fallbacks, in priority order", async () => {
+    const { deps } = fake({
+      srv: {
+        "_matrix-fed._tcp.example.org": [
+          srv("backup.example.net.", 8449, 20),
+          srv("main.example.net.", 8448, 10),
+        ],
+      },
+    });
+    const resolved = await resolveServer("example.org", deps);
+    expect(resolved).toMatchObject({ host: "main.example.net", port: 8448, step: "4" });
+    expect(resolved.fallbacks).toEqual([{ host: "backup.example.net", port: 8449 }]);
+  });
+
   it("5: the deprecated _matrix._tcp SRV of the host name", async () => {
     const { deps } = fake({ srv: { "_matrix._tcp.example.org": [srv("legacy.example.net", 8448)] } });
     expect(await resolveServer("example.org", deps)).toMatchObject({

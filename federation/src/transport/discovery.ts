@@ -49,6 +49,11 @@ export interface ResolvedServer {
   readonly addresses?: readonly string[];
   /** The spec step that decided this. */
   readonly step: DiscoveryStep;
+  /**
+   * For SRV steps: the other targets of the records, in the order RFC 2782 gives, to try in turn
+   * when `host:port` cannot be reached (same TLS name and `Host` header).
+   */
+  readonly fallbacks?: ReadonlyArray<{ readonly host: string; readonly port: number }>;
 }
 
 /** Thrown when a server name cannot be resolved. Match on `.name` and `.reason`. */
@@ -252,11 +257,16 @@ async function lookupWellKnown(
   return delegated;
 }
 
+/** The `fallbacks` of a resolution from the SRV records after the first (none: no field). */
+function fallbacksOf(rest: readonly SrvRecord[]): Pick<ResolvedServer, "fallbacks"> {
+  return rest.length === 0 ? {} : { fallbacks: rest.map((r) => ({ host: r.name, port: r.port })) };
+}
+
 async function srvTarget(
   hostname: string,
   serverName: string,
   deps: DiscoveryDeps,
-): Promise<{ record: SrvRecord; legacy: boolean } | undefined> {
+): Promise<{ record: SrvRecord; rest: SrvRecord[]; legacy: boolean } | undefined> {
   const random = deps.random ?? Math.random;
   for (const [prefix, legacy] of [
     ["_matrix-fed._tcp.", false],
@@ -275,8 +285,8 @@ async function srvTarget(
         },
       );
     }
-    const first = orderSrvRecords(records, random)[0];
-    if (first !== undefined) return { record: { ...first, name: stripDot(first.name) }, legacy };
+    const [first, ...rest] = orderSrvRecords(records, random).map((r) => ({ ...r, name: stripDot(r.name) }));
+    if (first !== undefined) return { record: first, rest, legacy };
   }
   return undefined;
 }
@@ -380,6 +390,7 @@ export async function resolveServer(serverName: string, deps: DiscoveryDeps): Pr
         tlsServerName: delegated.host,
         hostHeader: delegated.host,
         step: srv.legacy ? "3.4" : "3.3",
+        ...fallbacksOf(srv.rest),
       });
     }
     return finish({
@@ -399,6 +410,7 @@ export async function resolveServer(serverName: string, deps: DiscoveryDeps): Pr
       tlsServerName: parsed.host,
       hostHeader: parsed.host,
       step: srv.legacy ? "5" : "4",
+      ...fallbacksOf(srv.rest),
     });
   }
   // Step 6: the host name on the default port.
