@@ -494,6 +494,25 @@ describe("end to end over node:http", () => {
     expect(resolved).toMatchObject({ host: "127.0.0.1", port, step: "3.1" });
   });
 
+  it("the node transport keeps connections alive per destination", async () => {
+    let connections = 0;
+    const count = () => connections++;
+    server.on("connection", count);
+    try {
+      const c = createFederationClient({
+        origin: ORIGIN,
+        key: ourKey,
+        fetch: createNodeTransport({ allowPrivateAddresses: true }),
+        resolve: async () => target("127.0.0.1", port),
+        scheme: "http",
+      });
+      for (let i = 0; i < 3; i++) await c.request("remote.test", "GET", "/_matrix/federation/v1/version");
+      expect(connections).toBe(1);
+    } finally {
+      server.off("connection", count);
+    }
+  });
+
   it("the node transport refuses private addresses unless allowed", async () => {
     const c = createFederationClient({
       origin: ORIGIN,

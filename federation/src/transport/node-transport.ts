@@ -4,8 +4,13 @@
  * name discovery chose ("TLS"), and caps response sizes.
  */
 import { lookup as dnsLookup } from "node:dns/promises";
-import { request as httpRequest, type IncomingMessage, type RequestOptions } from "node:http";
-import { request as httpsRequest } from "node:https";
+import {
+  Agent as HttpAgent,
+  request as httpRequest,
+  type IncomingMessage,
+  type RequestOptions,
+} from "node:http";
+import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import { checkServerIdentity, type PeerCertificate } from "node:tls";
 import { classifyAddress, refuseUnsafeAddress } from "./address.js";
 import type { FederationFetch, FederationHttpResponse } from "./http.js";
@@ -28,7 +33,12 @@ export interface NodeTransportOptions {
   readonly maxResponseBytes?: number;
   /** Resolves a host name to addresses; defaults to `dns.lookup` (all addresses). */
   readonly lookup?: (hostname: string) => Promise<readonly string[]>;
+  /** Most connections open to one destination at a time (default 32); more requests wait. */
+  readonly maxSocketsPerDestination?: number;
 }
+
+/** Idle keep-alive connections are closed after this long (ms), before servers usually close them. */
+const IDLE_MS = 4_000;
 
 async function defaultLookup(hostname: string): Promise<readonly string[]> {
   const results = await dnsLookup(hostname, { all: true, verbatim: true });
@@ -44,6 +54,11 @@ export function createNodeTransport(options: NodeTransportOptions = {}): Federat
   const allowPrivate = options.allowPrivateAddresses ?? false;
   const maxBytes = options.maxResponseBytes ?? 100 * 1024 * 1024;
   const lookup = options.lookup ?? defaultLookup;
+  // Keep-alive connections per destination: the agents pool sockets by address, port and TLS
+  // options (SNI name and CAs included), so each destination reuses its own connections.
+  const pool = { keepAlive: true, timeout: IDLE_MS, maxSockets: options.maxSocketsPerDestination ?? 32 };
+  const httpAgent = new HttpAgent(pool);
+  const httpsAgent = new HttpsAgent(pool);
 
   return async (req) => {
     const url = new URL(req.url);
@@ -75,6 +90,7 @@ export function createNodeTransport(options: NodeTransportOptions = {}): Federat
         ...(req.body === undefined ? {} : { "content-length": Buffer.byteLength(req.body) }),
       },
       ...(req.signal === undefined ? {} : { signal: req.signal }),
+      agent: https ? httpsAgent : httpAgent,
     };
     if (https) {
       requestOptions.servername = target.sni ? target.tlsServerName : "";
