@@ -11,6 +11,7 @@ import type { TokenAuthenticator } from "./http/app.js";
 import type { Route } from "./http/route.js";
 import { directoryRoutes } from "./routes/client/directory/index.js";
 import { ephemeralRoutes } from "./routes/client/ephemeral/index.js";
+import { keyRoutes } from "./routes/client/keys/index.js";
 import { metaRoutes } from "./routes/client/meta/index.js";
 import { presenceRoutes } from "./routes/client/presence/index.js";
 import { pushRuleRoutes } from "./routes/client/push-rules/index.js";
@@ -20,6 +21,7 @@ import { membershipRoutes } from "./routes/federation/membership-routes.js";
 import type { ModuleContext } from "./server.js";
 import { accountsModule } from "./services/accounts/module.js";
 import { DeviceListService } from "./services/device-lists/device-list-service.js";
+import { E2eKeyService } from "./services/e2e-keys/e2e-key-service.js";
 import { ReceiptService } from "./services/ephemeral/receipts.js";
 import { TypingService } from "./services/ephemeral/typing.js";
 import { ClientEventFormatter } from "./services/events/client-format.js";
@@ -29,6 +31,7 @@ import { InboundService } from "./services/federation/inbound/inbound-service.js
 import { FederatedMembership } from "./services/federation/membership/membership-service.js";
 import {
   createFederationSender,
+  type Edu,
   type FederationSender,
   presenceEdu,
   receiptEdu,
@@ -43,6 +46,7 @@ import { RoomService } from "./services/rooms/room-service.js";
 import { type ReadModule, readModule } from "./services/sync/module.js";
 import { ToDeviceService } from "./services/to-device/to-device-service.js";
 import { DirectoryStore } from "./storage/directory.js";
+import { E2eKeyStore } from "./storage/e2e-keys.js";
 import { EventStore } from "./storage/events.js";
 import { PresenceStore } from "./storage/presence.js";
 import { PushRuleStore } from "./storage/push-rules.js";
@@ -104,7 +108,10 @@ export async function buildModules(ctx: ModuleContext): Promise<BuiltModules> {
   const accounts = accountsModule(ctx, {
     leaveAllRooms: (userId) => rooms!.leaveAll(userId),
     profileChanged: (userId, profile) => rooms!.profileChanged(userId, profile),
-    devicesChanged: (userId) => deviceLists.localChanged(userId),
+    devicesChanged: async (userId) => {
+      await e2eKeys.forgetDeletedDevices(userId);
+      await deviceLists.localChanged(userId);
+    },
     remoteProfile: async (userId) => {
       if (!membership) return undefined;
       return membership.queryProfile(userId);
@@ -154,6 +161,16 @@ export async function buildModules(ctx: ModuleContext): Promise<BuiltModules> {
     readUpTo: (roomId, userId) => receipts.readUpTo(roomId, userId),
   });
   await receipts.start();
+  /** Sends an EDU about a local user to every other server sharing a room with them. */
+  const sendToRoomServers = async (userId: string, edu: Edu): Promise<void> => {
+    if (!sender) return;
+    const destinations = new Set<string>();
+    for (const [roomId, m] of await roomStore.roomsOfUser(userId)) {
+      if (m.membership !== "join") continue;
+      for (const d of await sender.destinationsOfRoom(roomId)) destinations.add(d);
+    }
+    for (const d of destinations) sender.enqueueEdu(d, edu);
+  };
   // Presence; our users' changes go to every server that shares a room with them.
   const presence = new PresenceService({
     serverName: config.serverName,
@@ -163,16 +180,7 @@ export async function buildModules(ctx: ModuleContext): Promise<BuiltModules> {
     notifier,
     now,
     onLocalChange: (userId, ev) => {
-      if (!sender) return;
-      void (async () => {
-        const destinations = new Set<string>();
-        for (const [roomId, m] of await roomStore.roomsOfUser(userId)) {
-          if (m.membership !== "join") continue;
-          for (const d of await sender!.destinationsOfRoom(roomId)) destinations.add(d);
-        }
-        const edu = presenceEdu([{ user_id: userId, ...ev.content }]);
-        for (const d of destinations) sender!.enqueueEdu(d, edu);
-      })();
+      void sendToRoomServers(userId, presenceEdu([{ user_id: userId, ...ev.content }]));
     },
   });
   await presence.start();
@@ -194,19 +202,29 @@ export async function buildModules(ctx: ModuleContext): Promise<BuiltModules> {
     notifier,
     now,
     devicesOf: (userId) => accounts.accounts.listDevices(userId),
+    keysOf: (userId) => e2eKeys.localDeviceKeys(userId),
     sendRemote: (userId, updates) => {
-      if (!sender) return;
-      void (async () => {
-        const destinations = new Set<string>();
-        for (const [roomId, m] of await roomStore.roomsOfUser(userId)) {
-          if (m.membership !== "join") continue;
-          for (const d of await sender!.destinationsOfRoom(roomId)) destinations.add(d);
-        }
-        for (const d of destinations) {
-          for (const u of updates)
-            sender!.enqueueEdu(d, { edu_type: "m.device_list_update", content: { ...u } });
-        }
-      })();
+      for (const u of updates)
+        void sendToRoomServers(userId, { edu_type: "m.device_list_update", content: { ...u } });
+    },
+  });
+
+  // End-to-end encryption keys; other servers' users' keys are asked of their servers.
+  const e2eKeys = new E2eKeyService({
+    serverName: config.serverName,
+    db,
+    store: new E2eKeyStore(db),
+    devicesOf: (userId) => accounts.accounts.listDevices(userId),
+    keysChanged: (userId) => deviceLists.localChanged(userId),
+    signingKeysChanged: (userId, keys) => {
+      void sendToRoomServers(userId, {
+        edu_type: "m.signing_key_update",
+        content: { user_id: userId, ...keys },
+      });
+    },
+    remote: async (server, path, body, timeoutMs) => {
+      if (!federation) throw new Error("federation is not enabled");
+      return (await federation.client.request(server, "POST", path, { body, timeoutMs })).json;
     },
   });
 
@@ -225,6 +243,7 @@ export async function buildModules(ctx: ModuleContext): Promise<BuiltModules> {
       publicRooms: (o) => directoryService.publicRooms(o),
       profiles: accounts.accounts,
       devices: accounts.accounts,
+      e2eKeys,
     });
     sender = createFederationSender({
       serverName: config.serverName,
@@ -256,6 +275,8 @@ export async function buildModules(ctx: ModuleContext): Promise<BuiltModules> {
         presence: (origin, content) => presence.applyRemote(origin, content.push),
         toDevice: (origin, content) => toDevice.receive(origin, content),
         deviceList: (origin, content) => deviceLists.remoteChanged(origin, content),
+        // A remote user's cross-signing keys changed: our users re-query them.
+        signingKeyUpdate: (origin, content) => deviceLists.remoteChanged(origin, content),
         async receipt(origin, content) {
           for (const [roomId, byType] of Object.entries(content)) {
             if (!(await federation!.access.serverAllowed(origin, roomId))) continue;
@@ -338,6 +359,10 @@ export async function buildModules(ctx: ModuleContext): Promise<BuiltModules> {
       position: () => deviceLists.position,
       changes: (viewer, after, upTo) => deviceLists.changes(viewer, after, upTo),
     },
+    e2eKeys: async (userId, deviceId) => ({
+      oneTimeKeyCounts: await e2eKeys.oneTimeKeyCounts(userId, deviceId),
+      unusedFallbackKeyTypes: await e2eKeys.unusedFallbackKeyTypes(userId, deviceId),
+    }),
     toDevice: {
       position: () => toDevice.position,
       forSync: (userId, deviceId, since, upTo) => toDevice.forSync(userId, deviceId, since, upTo),
@@ -366,6 +391,11 @@ export async function buildModules(ctx: ModuleContext): Promise<BuiltModules> {
       ...ephemeralRoutes(typing, receipts, setFullyRead),
       ...presenceRoutes(presence),
       sendToDevice(toDevice),
+      ...keyRoutes({
+        keys: e2eKeys,
+        uia: accounts.uia,
+        changes: (viewer, after, upTo) => deviceLists.changes(viewer, after, upTo),
+      }),
       ...reads.routes,
     ],
     authenticator: accounts.authenticator,

@@ -8,11 +8,19 @@
  * the newest older Synapse releases know; a version-11 room is refused by such a Synapse with
  * `M_INCOMPATIBLE_ROOM_VERSION`, which Hearth must pass on.
  */
+import { generateKeyPairSync } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually, FederationCluster } from "../federation/harness.js";
 import { enc, joinedMembers, messageIds, syncUntil } from "../federation/scenario-helpers.js";
 import { allMessages, createRoom, expectStatus, sendText, type UserClient } from "../support/matrix.js";
 import { findSynapse, SynapseServer } from "./synapse.js";
+
+/** A fresh Ed25519 public key in unpadded standard base64, as Matrix writes keys. */
+function publicKey(): string {
+  const { publicKey: key } = generateKeyPairSync("ed25519");
+  const x = key.export({ format: "jwk" }).x!;
+  return Buffer.from(x, "base64url").toString("base64").replace(/=+$/, "");
+}
 
 const synapse = findSynapse();
 const missing = "missing" in synapse ? synapse.missing : undefined;
@@ -513,16 +521,66 @@ describe.skipIf(missing !== undefined)("interoperability with a real Synapse", (
     }
   });
 
-  // One way only: Hearth's client API has no end-to-end encryption key endpoints yet (a later
-  // issue); its federation side answers with the keys that exist.
-  it("a Synapse user's key query reaches Hearth's federation endpoint", async () => {
-    for (const [asker, owner] of [[sam, alice]] as const) {
+  it("device keys, cross-signing keys and one-time keys cross both ways", async () => {
+    for (const [owner, asker] of [
+      [alice, sam],
+      [sam, alice],
+    ] as const) {
+      const dk = {
+        user_id: owner.userId,
+        device_id: owner.deviceId,
+        algorithms: ["m.olm.v1.curve25519-aes-sha2", "m.megolm.v1.aes-sha2"],
+        keys: {
+          [`curve25519:${owner.deviceId}`]: "Y3VydmUyNTUxOWtleQ",
+          [`ed25519:${owner.deviceId}`]: "ZWQyNTUxOWtleQ",
+        },
+        signatures: { [owner.userId]: { [`ed25519:${owner.deviceId}`]: "c2lnbmF0dXJl" } },
+      };
+      expectStatus(
+        `${owner.userId} uploads keys`,
+        await owner.post("/_matrix/client/v3/keys/upload", {
+          device_keys: dk,
+          one_time_keys: { "signed_curve25519:AAAAAQ": { key: "b3RrMQ", signatures: dk.signatures } },
+        }),
+      );
+      // Synapse checks that cross-signing keys are real Ed25519 public keys.
+      const pub = publicKey();
+      const master = { user_id: owner.userId, usage: ["master"], keys: { [`ed25519:${pub}`]: pub } };
+      // Synapse 1.67 asks for the password even for a first master key (the spec no longer does).
+      let uploaded = await owner.post("/_matrix/client/v3/keys/device_signing/upload", {
+        master_key: master,
+      });
+      if (uploaded.status === 401) {
+        uploaded = await owner.post("/_matrix/client/v3/keys/device_signing/upload", {
+          master_key: master,
+          auth: {
+            type: "m.login.password",
+            session: uploaded.body.session,
+            identifier: { type: "m.id.user", user: owner.userId },
+            password: "correct horse battery staple",
+          },
+        });
+      }
+      expectStatus(`${owner.userId} uploads a master key`, uploaded);
       const res = expectStatus(
         `${asker.userId} queries ${owner.userId}'s keys`,
         await asker.post("/_matrix/client/v3/keys/query", { device_keys: { [owner.userId]: [] } }),
       );
       expect(res.failures ?? {}, `failures querying ${owner.userId}`).toEqual({});
-      expect(res.device_keys).toHaveProperty([owner.userId]);
+      const got = (res.device_keys as Record<string, Record<string, Record<string, unknown>>>)[
+        owner.userId
+      ]?.[owner.deviceId];
+      expect(got, `${owner.userId}'s device keys as ${asker.userId} sees them`).toMatchObject(dk);
+      expect((res.master_keys as Record<string, unknown>)[owner.userId]).toMatchObject(master);
+      const claimed = expectStatus(
+        `${asker.userId} claims a one-time key of ${owner.userId}`,
+        await asker.post("/_matrix/client/v3/keys/claim", {
+          one_time_keys: { [owner.userId]: { [owner.deviceId]: "signed_curve25519" } },
+        }),
+      );
+      expect(claimed.one_time_keys).toMatchObject({
+        [owner.userId]: { [owner.deviceId]: { "signed_curve25519:AAAAAQ": { key: "b3RrMQ" } } },
+      });
     }
   });
 

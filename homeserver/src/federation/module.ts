@@ -22,7 +22,7 @@ export interface FederationModuleDeps
   extends ModuleContext,
     Pick<
       FederationServingDeps,
-      "events" | "rooms" | "directory" | "publicRooms" | "profiles" | "devices" | "deviceKeys"
+      "events" | "rooms" | "directory" | "publicRooms" | "profiles" | "devices" | "e2eKeys"
     > {
   readonly stateGroups: StateGroupStore;
   /** Extra routes served on the federation listener (the inbound endpoints). */
@@ -99,7 +99,7 @@ export async function federationModule(deps: FederationModuleDeps): Promise<Fede
       publicRooms: deps.publicRooms,
       profiles: deps.profiles,
       devices: deps.devices,
-      ...(deps.deviceKeys ? { deviceKeys: deps.deviceKeys } : {}),
+      ...(deps.e2eKeys ? { e2eKeys: deps.e2eKeys } : {}),
       federationPort: () => listener?.port,
       now,
     }),

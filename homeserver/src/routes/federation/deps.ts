@@ -18,11 +18,17 @@ export type PublicRoomsReader = (options: { limit?: number; since?: string; sear
   total_room_count_estimate: number;
 }>;
 
-/**
- * The identity keys of a user's devices (device ID → signed device keys). Until end-to-end encryption
- * lands, no device has keys.
- */
-export type DeviceKeysReader = (userId: string) => Promise<ReadonlyMap<string, Record<string, unknown>>>;
+/** End-to-end encryption keys of our users, as the key service answers for other servers. */
+export interface E2eKeysReader {
+  /** `POST /user/keys/query`: device keys and master and self-signing keys of the wanted users. */
+  queryLocal(wanted: Record<string, unknown>): Promise<{
+    device_keys: Record<string, Record<string, Record<string, unknown>>>;
+    master_keys: Record<string, Record<string, unknown>>;
+    self_signing_keys: Record<string, Record<string, unknown>>;
+  }>;
+  /** `POST /user/keys/claim`: one key per wanted (user, device, algorithm). */
+  claimLocal(wanted: Record<string, unknown>): Promise<Record<string, unknown>>;
+}
 
 /** The dependencies of the serving endpoints. */
 export interface FederationServingDeps {
@@ -37,7 +43,7 @@ export interface FederationServingDeps {
   readonly publicRooms: PublicRoomsReader;
   readonly profiles: ProfileReader;
   readonly devices: { listDevices(userId: string): Promise<DeviceInfo[]> };
-  readonly deviceKeys?: DeviceKeysReader;
+  readonly e2eKeys?: E2eKeysReader;
   /** The federation listener's bound port, once it is listening (for `.well-known`). */
   readonly federationPort: () => number | undefined;
   readonly now: () => number;

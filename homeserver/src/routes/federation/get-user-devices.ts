@@ -4,12 +4,13 @@ import { type FederationRoute, federationPath, ok } from "../../federation/route
 import { domainOf, type FederationServingDeps } from "./deps.js";
 
 /**
- * The devices of one of our users. The spec requires `keys` on every listed device, so only devices
- * that have uploaded identity keys are listed, with their display names; until end-to-end encryption
- * lands no device has keys and the list is empty. `stream_id` is 0 until device lists are tracked.
+ * The devices of one of our users, with their identity keys, and the user's master and self-signing
+ * keys. The spec requires `keys` on every listed device, so a device that has uploaded no identity
+ * keys is left out. `stream_id` is 0: receivers use it only to order `m.device_list_update` EDUs,
+ * and a fresh `/user/devices` answer replaces what they had.
  */
 export function getUserDevicesRoute(
-  deps: Pick<FederationServingDeps, "serverName" | "devices" | "deviceKeys">,
+  deps: Pick<FederationServingDeps, "serverName" | "devices" | "e2eKeys">,
 ): FederationRoute {
   return {
     method: "GET",
@@ -21,18 +22,26 @@ export function getUserDevicesRoute(
       if (domainOf(userId) !== deps.serverName) {
         throw new MatrixError("M_INVALID_PARAM", "The user is not hosted on this server");
       }
-      const keys = deps.deviceKeys ? await deps.deviceKeys(userId) : new Map();
+      const keys = deps.e2eKeys ? await deps.e2eKeys.queryLocal({ [userId]: [] }) : undefined;
+      const deviceKeys = keys?.device_keys[userId] ?? {};
       const devices: Record<string, unknown>[] = [];
       for (const device of await deps.devices.listDevices(userId)) {
-        const deviceKeys = keys.get(device.device_id);
-        if (deviceKeys === undefined) continue;
+        const k = deviceKeys[device.device_id];
+        if (k === undefined) continue;
+        const { unsigned: _unsigned, ...signed } = k;
         devices.push({
           device_id: device.device_id,
-          keys: deviceKeys,
+          keys: signed,
           ...(device.display_name !== undefined ? { device_display_name: device.display_name } : {}),
         });
       }
-      return ok({ user_id: userId, stream_id: 0, devices });
+      return ok({
+        user_id: userId,
+        stream_id: 0,
+        devices,
+        ...(keys?.master_keys[userId] ? { master_key: keys.master_keys[userId] } : {}),
+        ...(keys?.self_signing_keys[userId] ? { self_signing_key: keys.self_signing_keys[userId] } : {}),
+      });
     },
   };
 }

@@ -22,7 +22,7 @@ import { postQueryKeysRoute } from "./post-query-keys.js";
 import { userKeysRoutes } from "./post-user-keys.js";
 import { publicRoomsRoutes } from "./public-rooms.js";
 
-export type { DeviceKeysReader, FederationServingDeps, PublicRoomsReader } from "./deps.js";
+export type { E2eKeysReader, FederationServingDeps, PublicRoomsReader } from "./deps.js";
 export { wellKnownDelegation, wellKnownServerClientRoute } from "./get-well-known-server.js";
 
 /** Every serving endpoint. */

@@ -11,12 +11,19 @@ function objectField(body: Record<string, unknown>, name: string): Record<string
   return value as Record<string, unknown>;
 }
 
+/** Only the entries for our own users: other servers' users are not ours to answer for. */
+function ours(deps: Pick<FederationServingDeps, "serverName">, wanted: Record<string, unknown>) {
+  return Object.fromEntries(
+    Object.entries(wanted).filter(([userId]) => domainOf(userId) === deps.serverName),
+  );
+}
+
 /**
- * Device keys and one-time key claims for our users. Until end-to-end encryption lands there are no
- * keys: each of our users asked about gets an empty device map, and no one-time keys are claimed.
+ * Device keys (with master and self-signing keys) and one-time key claims for our users, from the
+ * key service; without one (no key storage wired), every user asked about has no keys.
  */
 export function userKeysRoutes(
-  deps: Pick<FederationServingDeps, "serverName" | "deviceKeys">,
+  deps: Pick<FederationServingDeps, "serverName" | "e2eKeys">,
 ): FederationRoute[] {
   return [
     {
@@ -24,17 +31,9 @@ export function userKeysRoutes(
       paths: [federationPath("/user/keys/query")],
       auth: "x-matrix",
       async handler(req) {
-        const wanted = objectField(await req.json(), "device_keys");
-        const deviceKeys: Record<string, Record<string, unknown>> = {};
-        for (const [userId, devices] of Object.entries(wanted)) {
-          if (domainOf(userId) !== deps.serverName) continue;
-          const only = Array.isArray(devices) && devices.length > 0 ? new Set(devices) : undefined;
-          const keys = deps.deviceKeys ? await deps.deviceKeys(userId) : new Map();
-          const out: Record<string, unknown> = {};
-          for (const [deviceId, k] of keys) if (!only || only.has(deviceId)) out[deviceId] = k;
-          deviceKeys[userId] = out;
-        }
-        return ok({ device_keys: deviceKeys });
+        const wanted = ours(deps, objectField(await req.json(), "device_keys"));
+        if (deps.e2eKeys) return ok(await deps.e2eKeys.queryLocal(wanted));
+        return ok({ device_keys: Object.fromEntries(Object.keys(wanted).map((u) => [u, {}])) });
       },
     },
     {
@@ -42,8 +41,8 @@ export function userKeysRoutes(
       paths: [federationPath("/user/keys/claim")],
       auth: "x-matrix",
       async handler(req) {
-        objectField(await req.json(), "one_time_keys");
-        return ok({ one_time_keys: {} });
+        const wanted = ours(deps, objectField(await req.json(), "one_time_keys"));
+        return ok({ one_time_keys: deps.e2eKeys ? await deps.e2eKeys.claimLocal(wanted) : {} });
       },
     },
   ];

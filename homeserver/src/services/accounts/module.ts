@@ -22,6 +22,8 @@ export interface AccountsModule {
   readonly routes: Route[];
   readonly authenticator: TokenAuthenticator;
   readonly accounts: AccountService;
+  /** User-interactive auth, for other modules' endpoints that ask for it. */
+  readonly uia: UserInteractiveAuth;
 }
 
 /** Builds the accounts module. `options` tune the service (tests use them for a fake clock, etc.). */
@@ -63,5 +65,6 @@ export function accountsModule(
     ],
     authenticator: accounts,
     accounts,
+    uia,
   };
 }

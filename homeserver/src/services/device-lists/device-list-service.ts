@@ -16,6 +16,8 @@ export interface DeviceListUpdate {
   prev_id: number[];
   device_display_name?: string;
   deleted?: boolean;
+  /** The device's identity keys, when it has uploaded them. */
+  keys?: Record<string, unknown>;
 }
 
 /** What the service needs. */
@@ -26,6 +28,8 @@ export interface DeviceListDeps {
   readonly now: () => number;
   /** A local user's current devices. */
   readonly devicesOf: (userId: string) => Promise<Array<{ device_id: string; display_name?: string }>>;
+  /** A local user's devices' identity keys, by device ID (sent along in the updates). */
+  readonly keysOf?: (userId: string) => Promise<Record<string, Record<string, unknown>>>;
   /** Sends updates of a local user to the servers sharing a room with them. */
   readonly sendRemote?: (userId: string, updates: DeviceListUpdate[]) => void;
 }
@@ -65,6 +69,7 @@ export class DeviceListService {
     const prev = this.#lastSent.get(userId);
     this.#lastSent.set(userId, position);
     const devices = await this.deps.devicesOf(userId);
+    const keys = (await this.deps.keysOf?.(userId)) ?? {};
     // Receivers keep a user's list by stream_id; a gap (or a deletion) makes them fetch it anew
     // (GET /user/devices), so every current device is announced with the new stream_id.
     const updates = devices.map((d) => ({
@@ -73,6 +78,7 @@ export class DeviceListService {
       stream_id: position,
       prev_id: prev !== undefined ? [prev] : [],
       ...(d.display_name !== undefined ? { device_display_name: d.display_name } : {}),
+      ...(keys[d.device_id] ? { keys: withoutUnsigned(keys[d.device_id]!) } : {}),
     }));
     if (updates.length === 0)
       updates.push({
@@ -100,4 +106,10 @@ export class DeviceListService {
     const visible = await coMembers(this.deps.rooms, viewer);
     return changed.filter(([userId]) => visible.has(userId)).map(([userId]) => userId);
   }
+}
+
+/** Device keys as signed: without the `unsigned` the query answers add. */
+function withoutUnsigned(k: Record<string, unknown>): Record<string, unknown> {
+  const { unsigned: _unsigned, ...rest } = k;
+  return rest;
 }

@@ -20,8 +20,8 @@ async function freePort(): Promise<number> {
 
 let dir: string;
 const servers: TestServer[] = [];
-let alice: Client & { userId: string };
-let bob: Client & { userId: string };
+let alice: Client & { userId: string; deviceId: string };
+let bob: Client & { userId: string; deviceId: string };
 const enc = encodeURIComponent;
 
 async function federatedServer(
@@ -348,6 +348,40 @@ describe("federation between two Hearth servers", () => {
     );
     expect(member.body).toMatchObject({ membership: "join", join_authorised_via_users_server: alice.userId });
     expect((await join(viaInner)).body.errcode).toBe("M_FORBIDDEN");
+  }, 30_000);
+
+  it("queries and claims the other server's users' keys", async () => {
+    const dk = {
+      user_id: alice.userId,
+      device_id: alice.deviceId,
+      algorithms: ["m.olm.v1.curve25519-aes-sha2"],
+      keys: { [`curve25519:${alice.deviceId}`]: "c", [`ed25519:${alice.deviceId}`]: "e" },
+      signatures: { [alice.userId]: { [`ed25519:${alice.deviceId}`]: "s" } },
+    };
+    const up = await alice.post("/_matrix/client/v3/keys/upload", {
+      device_keys: dk,
+      one_time_keys: { "signed_curve25519:K1": { key: "one", signatures: {} } },
+    });
+    expect(up.status, JSON.stringify(up.body)).toBe(200);
+    const master = { user_id: alice.userId, usage: ["master"], keys: { "ed25519:M": "M" } };
+    expect(
+      (await alice.post("/_matrix/client/v3/keys/device_signing/upload", { master_key: master })).status,
+    ).toBe(200);
+    const q = await bob.post("/_matrix/client/v3/keys/query", { device_keys: { [alice.userId]: [] } });
+    expect(q.status, JSON.stringify(q.body)).toBe(200);
+    expect(q.body.failures).toEqual({});
+    expect(q.body.device_keys[alice.userId][alice.deviceId]).toMatchObject(dk);
+    expect(q.body.master_keys[alice.userId]).toEqual(master);
+    const claim = { one_time_keys: { [alice.userId]: { [alice.deviceId]: "signed_curve25519" } } };
+    const c1 = await bob.post("/_matrix/client/v3/keys/claim", claim);
+    expect(c1.body.one_time_keys[alice.userId][alice.deviceId]).toEqual({
+      "signed_curve25519:K1": { key: "one", signatures: {} },
+    });
+    const c2 = await bob.post("/_matrix/client/v3/keys/claim", claim);
+    expect(c2.body.one_time_keys).toEqual({});
+    // An unreachable server is a failure, not an error.
+    const down = await bob.post("/_matrix/client/v3/keys/query", { device_keys: { "@x:127.0.0.9:1": [] } });
+    expect(Object.keys(down.body.failures)).toEqual(["127.0.0.9:1"]);
   }, 30_000);
 
   it("lists the other server's public rooms (GET and POST /publicRooms?server=)", async () => {

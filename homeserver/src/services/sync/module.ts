@@ -53,6 +53,7 @@ export interface ReadModuleDeps {
   readonly toDevice?: ToDeviceSource;
   /** Users whose device lists changed. */
   readonly deviceLists?: SyncDeps["deviceLists"];
+  readonly e2eKeys?: SyncDeps["e2eKeys"];
   /** Presence for sync's `presence` section. */
   readonly presence?: PresenceSource;
   /** Applies `set_presence` of a sync (online unless the client says otherwise). */
@@ -93,6 +94,7 @@ export async function readModule(deps: ReadModuleDeps): Promise<ReadModule> {
     ...(deps.presence ? { presence: deps.presence } : {}),
     ...(deps.toDevice ? { toDevice: deps.toDevice } : {}),
     ...(deps.deviceLists ? { deviceLists: deps.deviceLists } : {}),
+    ...(deps.e2eKeys ? { e2eKeys: deps.e2eKeys } : {}),
   });
   const reads = new RoomReadService({
     events,

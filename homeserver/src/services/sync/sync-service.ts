@@ -74,6 +74,7 @@ export interface SyncResponse {
   to_device: { events: Json[] };
   device_lists: { changed: string[]; left: string[] };
   device_one_time_keys_count: Record<string, number>;
+  device_unused_fallback_key_types?: string[];
 }
 
 /** What the sync service reads. */
@@ -108,6 +109,11 @@ export interface SyncDeps {
     position(): number;
     changes(viewer: string, after: number | undefined, upTo: number): Promise<string[]>;
   };
+  /** The syncing device's unclaimed one-time keys per algorithm, and its unused fallback key types. */
+  readonly e2eKeys?: (
+    userId: string,
+    deviceId: string,
+  ) => Promise<{ oneTimeKeyCounts: Record<string, number>; unusedFallbackKeyTypes: string[] }>;
 }
 
 /** Where sync gets to-device messages from. */
@@ -260,6 +266,11 @@ export class SyncService {
       },
       device_one_time_keys_count: {},
     };
+    if (this.deps.e2eKeys) {
+      const keys = await this.deps.e2eKeys(req.userId, req.deviceId);
+      response.device_one_time_keys_count = keys.oneTimeKeyCounts;
+      response.device_unused_fallback_key_types = keys.unusedFallbackKeyTypes;
+    }
     const joined = new Set<string>();
     const roomFilter = req.filter.room;
     await mapLimit([...memberships], ROOM_CONCURRENCY, async ([roomId, record]) => {

@@ -41,6 +41,7 @@ export interface EduSink {
   presence?(origin: string, content: Record<string, unknown>): Promise<void>;
   toDevice?(origin: string, content: Record<string, unknown>): Promise<void>;
   deviceList?(origin: string, content: Record<string, unknown>): Promise<void>;
+  signingKeyUpdate?(origin: string, content: Record<string, unknown>): Promise<void>;
 }
 
 /** What the inbound service needs. */
@@ -169,6 +170,8 @@ export class InboundService {
       else if (e.edu_type === "m.presence") await this.deps.edus?.presence?.(origin, content);
       else if (e.edu_type === "m.direct_to_device") await this.deps.edus?.toDevice?.(origin, content);
       else if (e.edu_type === "m.device_list_update") await this.deps.edus?.deviceList?.(origin, content);
+      else if (e.edu_type === "m.signing_key_update")
+        await this.deps.edus?.signingKeyUpdate?.(origin, content);
     } catch (err) {
       this.deps.logger.debug({ origin, eduType: e.edu_type, err: (err as Error).message }, "ignored an EDU");
     }
