@@ -132,7 +132,7 @@ export class E2eKeyStore {
     const out: Record<string, Record<string, string>> = {};
     for await (const [k, sig] of this.#signatures.iterator(prefixRange(userId, keyId))) {
       const [, , signer, signerKeyId] = parts(k);
-      (out[signer!] ??= {})[signerKeyId!] = sig;
+      out[signer!] = { ...out[signer!], [signerKeyId!]: sig };
     }
     return out;
   }

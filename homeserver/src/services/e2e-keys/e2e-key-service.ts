@@ -68,9 +68,9 @@ function byServer<T>(entries: Record<string, T>): Map<string, Record<string, T>>
   const out = new Map<string, Record<string, T>>();
   for (const [userId, v] of Object.entries(entries)) {
     const server = domainOf(userId);
-    let group = out.get(server);
-    if (!group) out.set(server, (group = {}));
+    const group = out.get(server) ?? {};
     group[userId] = v;
+    out.set(server, group);
   }
   return out;
 }
@@ -224,7 +224,7 @@ export class E2eKeyService {
     const { store } = this.deps;
     const failures: Record<string, Record<string, unknown>> = {};
     const fail = (target: string, keyId: string, errcode: string, error: string) => {
-      (failures[target] ??= {})[keyId] = { errcode, error };
+      failures[target] = { ...failures[target], [keyId]: { errcode, error } };
     };
     const ops: WriteOp[] = [];
     const changed = new Set<string>();
@@ -397,7 +397,11 @@ export class E2eKeyService {
               claimed = [`${algorithm}:${fb.keyId}`, fb.key];
             }
           }
-          if (claimed) ((out[userId] ??= {})[deviceId] ??= {})[claimed[0]] = claimed[1];
+          if (claimed) {
+            const user = out[userId] ?? {};
+            user[deviceId] = { ...user[deviceId], [claimed[0]]: claimed[1] };
+            out[userId] = user;
+          }
         }
       }
       await this.deps.db.write(ops);
