@@ -9,9 +9,11 @@
  * `M_INCOMPATIBLE_ROOM_VERSION`, which Hearth must pass on.
  */
 import { generateKeyPairSync } from "node:crypto";
+import type { MatrixClient } from "matrix-js-sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually, FederationCluster } from "../federation/harness.js";
 import { enc, joinedMembers, messageIds, syncUntil } from "../federation/scenario-helpers.js";
+import { cryptoClient, encryptedExchange } from "../support/e2ee.js";
 import { allMessages, createRoom, expectStatus, sendText, type UserClient } from "../support/matrix.js";
 import { findSynapse, SynapseServer } from "./synapse.js";
 
@@ -35,7 +37,9 @@ describe.skipIf(missing !== undefined)("interoperability with a real Synapse", (
   let alice: UserClient; // on Hearth
   let sam: UserClient; // on Synapse
   let shared = ""; // the Hearth room both are in (first test)
+  const clients: MatrixClient[] = [];
   afterAll(async () => {
+    for (const c of clients) c.stopClient();
     await syn?.keepHearthLogs(cluster.nodes);
     await syn?.cleanup();
     await cluster.cleanup();
@@ -583,6 +587,14 @@ describe.skipIf(missing !== undefined)("interoperability with a real Synapse", (
       });
     }
   });
+
+  it("end-to-end encryption with real clients works across Hearth and Synapse, both ways", async () => {
+    const ella = await cryptoClient(await cluster.register(cluster.node(1), "ella"));
+    const syd = await cryptoClient(await syn.register("syd"));
+    clients.push(ella, syd);
+    await encryptedExchange(ella, syd, "10");
+    await encryptedExchange(syd, ella, "10");
+  }, 120_000);
 
   it("public room directories are readable across servers", async () => {
     const roomId = await createRoom(alice, {
