@@ -17,24 +17,13 @@ import {
   RoomMemberEvent,
   SyncState,
 } from "matrix-js-sdk";
-import { type Logger, logger as sdkGlobalLogger } from "matrix-js-sdk/lib/logger.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { silent } from "./support/e2ee.js";
 import { Client, expectStatus } from "./support/matrix.js";
 import { type HearthProcess, ProcessGroup } from "./support/process.js";
 
 const PASSWORD = "sdk password 1234";
 const WAIT_MS = 10_000;
-
-const silent: Logger = {
-  trace() {},
-  debug() {},
-  info() {},
-  warn() {},
-  error() {},
-  getChild: () => silent,
-};
-// The sync loop logs through the SDK's global (loglevel) logger, not the client's.
-(sdkGlobalLogger as unknown as { setLevel(level: string): void }).setLevel("silent");
 
 /**
  * Resolves once `check()` holds: evaluated now and after each of `events` emitted by `client`;

@@ -19,7 +19,8 @@ import type { UserClient } from "./matrix.js";
 
 const WAIT_MS = 30_000;
 
-const silent: Logger = {
+/** A logger that says nothing (the SDK is chatty), for `createClient`'s `logger`. */
+export const silent: Logger = {
   trace() {},
   debug() {},
   info() {},

@@ -347,27 +347,20 @@ export class E2eKeyService {
       ...(await this.queryLocal(wanted, requester)),
       failures: {},
     };
-    const remote = [...byServer(wanted)].filter(([server]) => server !== this.deps.serverName);
-    await Promise.all(
-      remote.map(async ([server, users]) => {
-        try {
-          const answer = await this.#ask(
-            server,
-            "/_matrix/federation/v1/user/keys/query",
-            { device_keys: users },
-            timeout,
-          );
-          for (const field of ["device_keys", "master_keys", "self_signing_keys"] as const) {
-            const part = isObject(answer[field]) ? answer[field] : {};
-            // Only the answering server's own users.
-            for (const [userId, v] of Object.entries(part)) {
-              if (domainOf(userId) === server && userId in users && isObject(v)) out[field]![userId] = v;
-            }
+    out.failures = await this.#askServers(
+      wanted,
+      "/_matrix/federation/v1/user/keys/query",
+      "device_keys",
+      timeout,
+      (server, users, answer) => {
+        for (const field of ["device_keys", "master_keys", "self_signing_keys"] as const) {
+          const part = isObject(answer[field]) ? answer[field] : {};
+          // Only the answering server's own users.
+          for (const [userId, v] of Object.entries(part)) {
+            if (domainOf(userId) === server && userId in users && isObject(v)) out[field]![userId] = v;
           }
-        } catch (e) {
-          out.failures[server] = failureOf(e);
         }
-      }),
+      },
     );
     return out;
   }
@@ -417,41 +410,49 @@ export class E2eKeyService {
     const wanted = object(body.one_time_keys, "one_time_keys");
     const timeout = timeoutOf(body.timeout);
     const oneTimeKeys = await this.claimLocal(wanted);
+    const failures = await this.#askServers(
+      wanted,
+      "/_matrix/federation/v1/user/keys/claim",
+      "one_time_keys",
+      timeout,
+      (server, users, answer) => {
+        const part = isObject(answer.one_time_keys) ? answer.one_time_keys : {};
+        for (const [userId, v] of Object.entries(part)) {
+          if (domainOf(userId) === server && userId in users && isObject(v)) {
+            oneTimeKeys[userId] = v as Record<string, Record<string, unknown>>;
+          }
+        }
+      },
+    );
+    return { one_time_keys: oneTimeKeys, failures };
+  }
+
+  /**
+   * Asks every other server named in `wanted` (user ID → what is wanted of them) in parallel, with
+   * its users under `field`, and hands each answer to `take`; returns the servers that failed.
+   */
+  async #askServers(
+    wanted: Record<string, unknown>,
+    path: string,
+    field: string,
+    timeoutMs: number,
+    take: (server: string, users: Record<string, unknown>, answer: Record<string, unknown>) => void,
+  ): Promise<Failures> {
     const failures: Failures = {};
     const remote = [...byServer(wanted)].filter(([server]) => server !== this.deps.serverName);
     await Promise.all(
       remote.map(async ([server, users]) => {
         try {
-          const answer = await this.#ask(
-            server,
-            "/_matrix/federation/v1/user/keys/claim",
-            { one_time_keys: users },
-            timeout,
-          );
-          const part = isObject(answer.one_time_keys) ? answer.one_time_keys : {};
-          for (const [userId, v] of Object.entries(part)) {
-            if (domainOf(userId) === server && userId in users && isObject(v)) {
-              oneTimeKeys[userId] = v as Record<string, Record<string, unknown>>;
-            }
-          }
+          if (!this.deps.remote) throw new Error("federation is not enabled");
+          const answer = await this.deps.remote(server, path, { [field]: users }, timeoutMs);
+          if (!isObject(answer)) throw new Error("not a JSON object");
+          take(server, users, answer);
         } catch (e) {
           failures[server] = failureOf(e);
         }
       }),
     );
-    return { one_time_keys: oneTimeKeys, failures };
-  }
-
-  async #ask(
-    server: string,
-    path: string,
-    body: unknown,
-    timeoutMs: number,
-  ): Promise<Record<string, unknown>> {
-    if (!this.deps.remote) throw new Error("federation is not enabled");
-    const answer = await this.deps.remote(server, path, body, timeoutMs);
-    if (!isObject(answer)) throw new Error("not a JSON object");
-    return answer;
+    return failures;
   }
 }
 
