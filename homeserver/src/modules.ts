@@ -1,3 +1,4 @@
+import { join } from "node:path";
 /**
  * Builds every service and the routes that expose them. Cross-service effects (a profile change
  * updates member events; deactivation leaves rooms) are wired here as narrow callbacks, so no service
@@ -12,11 +13,13 @@ import type { Route } from "./http/route.js";
 import { directoryRoutes } from "./routes/client/directory/index.js";
 import { ephemeralRoutes } from "./routes/client/ephemeral/index.js";
 import { keyRoutes } from "./routes/client/keys/index.js";
+import { mediaRoutes } from "./routes/client/media/index.js";
 import { metaRoutes } from "./routes/client/meta/index.js";
 import { presenceRoutes } from "./routes/client/presence/index.js";
 import { pushRuleRoutes } from "./routes/client/push-rules/index.js";
 import { roomRoutes } from "./routes/client/rooms/index.js";
 import { sendToDevice } from "./routes/client/to-device/put-send-to-device.js";
+import { federationMediaRoutes } from "./routes/federation/media.js";
 import { membershipRoutes } from "./routes/federation/membership-routes.js";
 import type { ModuleContext } from "./server.js";
 import { accountsModule } from "./services/accounts/module.js";
@@ -37,6 +40,8 @@ import {
   receiptEdu,
   typingEdu,
 } from "./services/federation/sender/index.js";
+import { MediaService } from "./services/media/media-service.js";
+import { fetchRemoteMedia } from "./services/media/remote-media.js";
 import { Notifier } from "./services/notifier.js";
 import { PresenceService } from "./services/presence/presence-service.js";
 import { PushRulesService } from "./services/push/push-rules-service.js";
@@ -48,6 +53,7 @@ import { ToDeviceService } from "./services/to-device/to-device-service.js";
 import { DirectoryStore } from "./storage/directory.js";
 import { E2eKeyStore } from "./storage/e2e-keys.js";
 import { EventStore } from "./storage/events.js";
+import { MediaStore } from "./storage/media.js";
 import { PresenceStore } from "./storage/presence.js";
 import { PushRuleStore } from "./storage/push-rules.js";
 import { ReceiptStore } from "./storage/receipts.js";
@@ -228,6 +234,18 @@ export async function buildModules(ctx: ModuleContext): Promise<BuiltModules> {
     },
   });
 
+  // The content repository; other servers' media is fetched over federation.
+  const media = new MediaService({
+    serverName: config.serverName,
+    store: new MediaStore(db, join(config.dataDir, "media")),
+    maxUploadBytes: config.maxUploadBytes,
+    now,
+    fetchRemote: async (server, mediaId, timeoutMs) => {
+      if (!federation) throw new MatrixError("M_NOT_FOUND", "Unknown media (no federation)");
+      return fetchRemoteMedia(federation.client, server, mediaId, timeoutMs);
+    },
+  });
+
   // Federation (Server-Server API), when a listener is configured.
   let federation: FederationModule | undefined;
   let membership: FederatedMembership | undefined;
@@ -308,6 +326,7 @@ export async function buildModules(ctx: ModuleContext): Promise<BuiltModules> {
       relay: (roomId, relayed) => void sender?.enqueueRoomEvents(roomId, relayed, { relay: true }),
     });
     inboundRoutes.push(...membershipRoutes(inbound, membership));
+    inboundRoutes.push(...federationMediaRoutes(config.serverName, media));
     backfill = new BackfillService({
       serverName: config.serverName,
       pipeline,
@@ -391,6 +410,7 @@ export async function buildModules(ctx: ModuleContext): Promise<BuiltModules> {
       ...ephemeralRoutes(typing, receipts, setFullyRead),
       ...presenceRoutes(presence),
       sendToDevice(toDevice),
+      ...mediaRoutes(media, config.maxUploadBytes),
       ...keyRoutes({
         keys: e2eKeys,
         uia: accounts.uia,

@@ -596,6 +596,29 @@ describe.skipIf(missing !== undefined)("interoperability with a real Synapse", (
     await encryptedExchange(syd, ella, "10");
   }, 120_000);
 
+  it("media uploaded on either server downloads through the other", async () => {
+    const bytes = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0, 1, 2, 255]);
+    for (const [uploader, reader, readPath] of [
+      // Synapse 1.67 knows only the unauthenticated media endpoints; Hearth serves both.
+      [alice, sam, "/_matrix/media/r0/download"],
+      [sam, alice, "/_matrix/client/v1/media/download"],
+    ] as const) {
+      const up = await fetch(`${uploader.baseUrl}/_matrix/media/r0/upload?filename=pic.png`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${uploader.accessToken}`, "content-type": "image/png" },
+        body: bytes,
+      });
+      expect(up.status, `${uploader.userId} uploads`).toBe(200);
+      const mxc = ((await up.json()) as { content_uri: string }).content_uri;
+      const res = await fetch(`${reader.baseUrl}${readPath}/${mxc.replace("mxc://", "")}`, {
+        headers: { authorization: `Bearer ${reader.accessToken}` },
+      });
+      expect(res.status, `${reader.userId} downloads ${mxc}`).toBe(200);
+      expect(new Uint8Array(await res.arrayBuffer())).toEqual(bytes);
+      expect(res.headers.get("content-type")).toBe("image/png");
+    }
+  });
+
   it("public room directories are readable across servers", async () => {
     const roomId = await createRoom(alice, {
       preset: "public_chat",

@@ -82,12 +82,21 @@ export interface FederationRequestOptions {
   readonly signal?: AbortSignal;
   /** Overrides the client's timeout. */
   readonly timeoutMs?: number;
+  /**
+   * Reads a successful answer as bytes (`bytes`, `contentType`) instead of JSON (media); the
+   * transport must offer `bytes()`. Error answers are still read as Matrix errors.
+   */
+  readonly binary?: boolean;
 }
 
 /** A successful answer. */
 export interface FederationResponse<T> {
   readonly status: number;
   readonly json: T;
+  /** With `binary`: the body and its `Content-Type` (and `Content-Disposition`). */
+  readonly bytes?: Uint8Array;
+  readonly contentType?: string;
+  readonly contentDisposition?: string;
 }
 
 /** Options of {@link createFederationClient}. */
@@ -273,6 +282,26 @@ export function createFederationClient(options: FederationClientOptions): Federa
           "too-large",
           `Response of ${length} bytes is too large`,
         );
+      }
+      const ok = response.status >= 200 && response.status < 300;
+      if (opts.binary && ok && response.bytes) {
+        const bytes = await response.bytes();
+        if (bytes.byteLength > maxLength) {
+          throw new FederationTransportError(
+            destination,
+            "too-large",
+            `Response from ${destination} is too large`,
+          );
+        }
+        return {
+          status: response.status,
+          json: undefined as T,
+          bytes,
+          contentType: response.headers.get("content-type") ?? "application/octet-stream",
+          ...(response.headers.get("content-disposition")
+            ? { contentDisposition: response.headers.get("content-disposition")! }
+            : {}),
+        };
       }
       text = await response.text();
     } catch (err) {

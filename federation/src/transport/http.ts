@@ -32,6 +32,8 @@ export interface FederationHttpResponse {
   readonly status: number;
   readonly headers: { get(name: string): string | null };
   text(): Promise<string>;
+  /** The body as bytes (binary answers: media); optional for transports that only do JSON. */
+  bytes?(): Promise<Uint8Array>;
 }
 
 /**

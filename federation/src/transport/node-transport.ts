@@ -129,6 +129,7 @@ export function createNodeTransport(options: NodeTransportOptions = {}): Federat
         },
       },
       text: async () => body.toString("utf8"),
+      bytes: async () => new Uint8Array(body.buffer, body.byteOffset, body.byteLength),
     };
     return result;
   };

@@ -38,6 +38,8 @@ export interface HearthConfig {
   readonly publicBaseUrl: string;
   /** Largest request body accepted, in bytes. */
   readonly maxRequestBytes: number;
+  /** Largest media upload accepted, in bytes (`m.upload.size`). */
+  readonly maxUploadBytes: number;
   /** Federation; the listener runs only when `federation.bind` is set. */
   readonly federation: FederationConfig;
 }
@@ -86,6 +88,7 @@ const ENV: Record<string, string> = {
   default_room_version: "HEARTH_DEFAULT_ROOM_VERSION",
   public_base_url: "HEARTH_PUBLIC_BASE_URL",
   max_request_bytes: "HEARTH_MAX_REQUEST_BYTES",
+  max_upload_bytes: "HEARTH_MAX_UPLOAD_BYTES",
   federation_bind: "HEARTH_FEDERATION_BIND",
   tls_cert: "HEARTH_TLS_CERT",
   tls_key: "HEARTH_TLS_KEY",
@@ -194,6 +197,10 @@ export function buildConfig(
   if (!Number.isInteger(maxRequestBytes) || maxRequestBytes < 65_536) {
     throw new ConfigError("max_request_bytes", "must be an integer of at least 65536");
   }
+  const maxUploadBytes = Number(raw.max_upload_bytes ?? 50 * 1_048_576);
+  if (!Number.isInteger(maxUploadBytes) || maxUploadBytes < 1024) {
+    throw new ConfigError("max_upload_bytes", "must be an integer of at least 1024");
+  }
   const federationBind =
     raw.federation_bind === undefined ? undefined : parseBind("federation_bind", raw.federation_bind);
   const tlsCert = optionalPath("tls_cert", raw.tls_cert);
@@ -220,6 +227,7 @@ export function buildConfig(
     defaultRoomVersion,
     publicBaseUrl: publicBaseUrl.replace(/\/+$/, ""),
     maxRequestBytes,
+    maxUploadBytes,
     federation: {
       bind: federationBind,
       tlsCert,

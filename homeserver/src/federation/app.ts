@@ -167,6 +167,12 @@ export function createFederationApp(deps: FederationAppDeps): Hono {
           },
         };
         const res: RouteResponse = await route.handler(ctx);
+        if (res.raw) {
+          return c.body(res.raw.bytes as Uint8Array<ArrayBuffer>, (res.status ?? 200) as 200, {
+            "Content-Type": res.raw.contentType,
+            ...res.headers,
+          });
+        }
         return c.json(res.body as object, (res.status ?? 200) as 200, res.headers);
       });
     }

@@ -47,12 +47,16 @@ function accessToken(c: Context): string | undefined {
   return c.req.query("access_token") ?? undefined;
 }
 
-async function readJson(c: Context, maxBytes: number): Promise<Record<string, unknown>> {
+async function readBytes(c: Context, maxBytes: number): Promise<ArrayBuffer> {
   const length = Number(c.req.header("content-length") ?? "0");
   if (length > maxBytes) throw new MatrixError("M_TOO_LARGE", "Request body too large");
   const buf = await c.req.arrayBuffer();
   if (buf.byteLength > maxBytes) throw new MatrixError("M_TOO_LARGE", "Request body too large");
-  return parseJsonObject(buf) ?? {};
+  return buf;
+}
+
+async function readJson(c: Context, maxBytes: number): Promise<Record<string, unknown>> {
+  return parseJsonObject(await readBytes(c, maxBytes)) ?? {};
 }
 
 /** Builds the Hono app from route descriptors. */
@@ -95,8 +99,18 @@ export function createApp(deps: AppDeps): Hono {
             if (!requester) throw new MatrixError("M_MISSING_TOKEN", "Missing access token");
             return requester;
           },
+          async bytes(maxBytes) {
+            return new Uint8Array(await readBytes(c, maxBytes));
+          },
         };
         const res = await route.handler(ctx);
+        if (res.raw) {
+          return c.body(res.raw.bytes as Uint8Array<ArrayBuffer>, (res.status ?? 200) as 200, {
+            ...CORS_HEADERS,
+            "Content-Type": res.raw.contentType,
+            ...res.headers,
+          });
+        }
         return c.json(res.body as object, (res.status ?? 200) as 200, { ...CORS_HEADERS, ...res.headers });
       });
     }

@@ -27,13 +27,17 @@ export interface RequestContext {
   json(): Promise<Record<string, unknown>>;
   /** The requester, or M_MISSING_TOKEN. */
   user(): Requester;
+  /** The raw request body (media uploads), at most `maxBytes`; else 413 `M_TOO_LARGE`. */
+  bytes(maxBytes: number): Promise<Uint8Array>;
 }
 
-/** A response: JSON body and status (200 by default). */
+/** A response: JSON body and status (200 by default), or raw bytes (`raw`, for media). */
 export interface RouteResponse {
   readonly status?: number;
   readonly body: unknown;
   readonly headers?: Record<string, string>;
+  /** Sent instead of `body` as JSON: bytes with their `Content-Type` (and `headers`). */
+  readonly raw?: { readonly bytes: Uint8Array; readonly contentType: string };
 }
 
 /** An HTTP method we route. */

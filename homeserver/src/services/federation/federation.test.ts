@@ -384,6 +384,32 @@ describe("federation between two Hearth servers", () => {
     expect(Object.keys(down.body.failures)).toEqual(["127.0.0.9:1"]);
   }, 30_000);
 
+  it("serves the other server's media to its users, fetched over federation once", async () => {
+    const bytes = new Uint8Array([1, 2, 3, 250, 0, 255]);
+    const up = await fetch(`${servers[0]!.url}/_matrix/media/v3/upload?filename=data.bin`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${alice.accessToken}`, "content-type": "application/x-test" },
+      body: bytes,
+    });
+    const mxc = ((await up.json()) as { content_uri: string }).content_uri;
+    const path = mxc.replace("mxc://", "");
+    const get = () =>
+      fetch(`${servers[1]!.url}/_matrix/client/v1/media/download/${path}`, {
+        headers: { authorization: `Bearer ${bob.accessToken}` },
+      });
+    const res = await get();
+    expect(res.status).toBe(200);
+    expect(new Uint8Array(await res.arrayBuffer())).toEqual(bytes);
+    expect(res.headers.get("content-type")).toBe("application/x-test");
+    expect(res.headers.get("content-disposition")).toBe("attachment; filename*=utf-8''data.bin");
+    // Unknown media of the other server: 404 passed on.
+    const unknown = await fetch(
+      `${servers[1]!.url}/_matrix/client/v1/media/download/${servers[0]!.config.serverName}/nosuchmedia`,
+      { headers: { authorization: `Bearer ${bob.accessToken}` } },
+    );
+    expect(unknown.status).toBe(404);
+  }, 30_000);
+
   it("lists the other server's public rooms (GET and POST /publicRooms?server=)", async () => {
     const name = servers[0]!.config.serverName;
     const created = await alice.post("/_matrix/client/v3/createRoom", {
