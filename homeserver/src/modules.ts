@@ -57,6 +57,7 @@ import { MediaStore } from "./storage/media.js";
 import { PresenceStore } from "./storage/presence.js";
 import { PushRuleStore } from "./storage/push-rules.js";
 import { ReceiptStore } from "./storage/receipts.js";
+import { RelationStore } from "./storage/relations.js";
 import { RoomStore } from "./storage/rooms.js";
 import { StateGroupStore } from "./storage/state.js";
 import { ToDeviceStore } from "./storage/to-device.js";
@@ -94,7 +95,9 @@ export async function buildModules(ctx: ModuleContext): Promise<BuiltModules> {
   const isLocal = (userId: string) => userId.endsWith(`:${config.serverName}`);
   // The federation sender, when federation is configured (assigned below, before any request).
   let sender: FederationSender | undefined;
+  const relations = new RelationStore(db);
   const pipeline = await EventPipeline.open({
+    relations,
     serverName: config.serverName,
     signingKey,
     db,
@@ -106,7 +109,7 @@ export async function buildModules(ctx: ModuleContext): Promise<BuiltModules> {
     now,
     onPersisted: (roomId, persisted) => void sender?.enqueueRoomEvents(roomId, persisted),
   });
-  const formatter = new ClientEventFormatter(events, roomStore, stateGroups, now);
+  const formatter = new ClientEventFormatter(events, roomStore, stateGroups, now, relations);
 
   // The room service reads profiles from accounts; accounts call back into rooms on profile changes
   // and deactivation. `rooms` is assigned before any request can reach these callbacks.
@@ -387,6 +390,7 @@ export async function buildModules(ctx: ModuleContext): Promise<BuiltModules> {
       forSync: (userId, deviceId, since, upTo) => toDevice.forSync(userId, deviceId, since, upTo),
     },
     ...(backfill ? { backfill: (roomId: string, limit: number) => backfill!.backfill(roomId, limit) } : {}),
+    relations,
   });
   accountData = reads.accountData;
 

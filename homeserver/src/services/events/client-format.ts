@@ -1,11 +1,12 @@
 /**
  * Events as clients see them (Client-Server API, "Room Events" / "ClientEvent"): the federation
  * fields stripped, `unsigned` filled with `age`, `transaction_id` (for the sending device only),
- * `prev_content`/`replaces_state` for state events, and `redacted_because` for redacted events,
- * which are served in their redacted form.
+ * `prev_content`/`replaces_state` for state events, `redacted_because` for redacted events, which
+ * are served in their redacted form, and bundled aggregations of related events (`m.relations`).
  */
 import { redactEvent, roomVersionRules, stateMapKey } from "@hearth/federation";
 import type { EventStore, StoredEvent } from "../../storage/events.js";
+import type { RelationStore } from "../../storage/relations.js";
 import type { RoomStore } from "../../storage/rooms.js";
 import type { StateGroupStore } from "../../storage/state.js";
 
@@ -38,6 +39,8 @@ export class ClientEventFormatter {
     private readonly rooms: RoomStore,
     private readonly stateGroups: StateGroupStore,
     private readonly now: () => number,
+    /** The relationship index, for bundled aggregations (none without it). */
+    private readonly relations?: RelationStore,
   ) {}
 
   /** One event in client format. */
@@ -81,7 +84,52 @@ export class ClientEventFormatter {
       const because = await this.events.get(ev.redactedBy);
       if (because) out.unsigned.redacted_because = await this.format(because, options, depth + 1);
     }
+    // Aggregations are for message-like events: state events (the bulk of an initial sync) are left
+    // out, as Synapse does, which keeps the index lookups to the timeline.
+    if (depth === 0 && !ev.redactedBy && this.relations && typeof pdu.state_key !== "string") {
+      const aggregations = await this.#aggregations(ev, options);
+      if (aggregations) out.unsigned["m.relations"] = aggregations;
+    }
     return out;
+  }
+
+  /**
+   * Bundled aggregations of an event's children ("Aggregations of child events"): the thread summary
+   * (`m.thread`: latest event, count, whether the viewer took part), the latest edit by the original
+   * sender (`m.replace`, the whole event, as since v1.7) and references (`m.reference`).
+   */
+  async #aggregations(ev: StoredEvent, options: FormatOptions): Promise<Record<string, unknown> | undefined> {
+    const children = await this.relations!.children(ev.eventId);
+    if (children.length === 0) return undefined;
+    const out: Record<string, unknown> = {};
+    const thread = children.filter((c) => c.relType === "m.thread");
+    const latestThread = thread.at(-1);
+    const latest = latestThread ? await this.events.get(latestThread.eventId) : undefined;
+    if (latest) {
+      out["m.thread"] = {
+        latest_event: await this.format(latest, options, 1),
+        count: thread.length,
+        current_user_participated:
+          options.userId !== undefined &&
+          (ev.pdu.sender === options.userId || thread.some((c) => c.sender === options.userId)),
+      };
+    }
+    // An edit counts only from the original sender and with the original's type; the most recent by
+    // origin_server_ts, then event ID.
+    const edits = children
+      .filter((c) => c.relType === "m.replace" && c.sender === ev.pdu.sender)
+      .sort((a, b) => a.ts - b.ts || (a.eventId < b.eventId ? -1 : 1));
+    for (const edit of edits.reverse()) {
+      const stored = await this.events.get(edit.eventId);
+      if (!stored || stored.redactedBy) continue;
+      if (stored.pdu.type !== ev.pdu.type) continue;
+      out["m.replace"] = await this.format(stored, options, 1);
+      break;
+    }
+    const references = children.filter((c) => c.relType === "m.reference");
+    if (references.length > 0)
+      out["m.reference"] = { chunk: references.map((c) => ({ event_id: c.eventId })) };
+    return Object.keys(out).length > 0 ? out : undefined;
   }
 
   /** Several events, in order. */

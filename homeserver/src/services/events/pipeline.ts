@@ -30,6 +30,7 @@ import {
 import type { Logger } from "pino";
 import type { Database, WriteOp } from "../../storage/db.js";
 import type { EventRecord, EventStore, StoredEvent } from "../../storage/events.js";
+import { type RelationStore, relationOf } from "../../storage/relations.js";
 import type { RoomInfo, RoomStore } from "../../storage/rooms.js";
 import type { StateGroupStore } from "../../storage/state.js";
 import type { Notifier } from "../notifier.js";
@@ -62,6 +63,8 @@ export interface PipelineDeps {
    * federation sender and gossip subscribe here). Must not throw.
    */
   readonly onPersisted?: (roomId: string, events: readonly StoredEvent[]) => void;
+  /** The relationship index (`m.relates_to`), kept with the events when given. */
+  readonly relations?: RelationStore;
 }
 
 /** Most prev_events a new event references (the deepest extremities). */
@@ -487,6 +490,17 @@ export class EventPipeline {
       const stream = inTimeline ? ++this.#stream : 0;
       const record: EventRecord = { ...a.record, stream };
       ops.push(...events.insertOps(a.eventId, record, a.pdu.sender));
+      const relation = inTimeline && !record.softFailed ? relationOf(a.pdu.content) : undefined;
+      if (relation && this.#deps.relations) {
+        const child = {
+          eventId: a.eventId,
+          stream,
+          type: a.pdu.type,
+          sender: a.pdu.sender,
+          ts: a.pdu.origin_server_ts,
+        };
+        ops.push(...this.#deps.relations.insertOps(w.roomId, child, relation));
+      }
       stored.push({ ...record, eventId: a.eventId, pdu: a.pdu });
       if (a.membership && inTimeline) memberships.set(a.eventId, { membership: a.membership, stream });
     }
@@ -499,7 +513,12 @@ export class EventPipeline {
       ...rooms.counterOps("events", this.#stream),
       ...rooms.counterOps("stategroup", this.#stateGroup),
     );
-    for (const r of w.redactions) ops.push(...events.redactOps(r.target, r.redactionId));
+    for (const r of w.redactions) {
+      ops.push(...events.redactOps(r.target, r.redactionId));
+      // Redaction strips `m.relates_to`: the child leaves the relationship index.
+      const relation = relationOf(r.target.pdu.content);
+      if (relation && this.#deps.relations) ops.push(...this.#deps.relations.deleteOps(r.target, relation));
+    }
     const written = db.write(ops);
     for (const s of stored) events.inserted(s);
     for (const r of w.redactions) events.redacted(r.target, r.redactionId);

@@ -5,12 +5,14 @@
 import type { Route } from "../../http/route.js";
 import { accountDataRoutes } from "../../routes/client/account-data/index.js";
 import { filterRoutes } from "../../routes/client/filters/index.js";
+import { getRelations, getThreads } from "../../routes/client/room-reads/get-relations.js";
 import { roomReadRoutes } from "../../routes/client/room-reads/index.js";
 import { syncRoutes } from "../../routes/client/sync/index.js";
 import type { ModuleContext } from "../../server.js";
 import { AccountDataStore } from "../../storage/account-data.js";
 import type { EventStore } from "../../storage/events.js";
 import { FilterStore } from "../../storage/filters.js";
+import type { RelationStore } from "../../storage/relations.js";
 import type { RoomStore } from "../../storage/rooms.js";
 import type { StateGroupStore } from "../../storage/state.js";
 import { AccountDataService } from "../account-data/account-data-service.js";
@@ -18,6 +20,7 @@ import type { ClientEventFormatter } from "../events/client-format.js";
 import type { Notifier } from "../notifier.js";
 import { HistoryVisibility } from "../visibility/history-visibility.js";
 import { FilterService } from "./filter-service.js";
+import { RelationReadService } from "./relation-reads.js";
 import { RoomReadService } from "./room-reads.js";
 import { RoomStateReader } from "./room-state.js";
 import {
@@ -54,6 +57,8 @@ export interface ReadModuleDeps {
   /** Users whose device lists changed. */
   readonly deviceLists?: SyncDeps["deviceLists"];
   readonly e2eKeys?: SyncDeps["e2eKeys"];
+  /** The relationship index, for `/relations` and `/threads`. */
+  readonly relations?: RelationStore;
   /** Presence for sync's `presence` section. */
   readonly presence?: PresenceSource;
   /** Applies `set_presence` of a sync (online unless the client says otherwise). */
@@ -103,12 +108,21 @@ export async function readModule(deps: ReadModuleDeps): Promise<ReadModule> {
     reader,
     ...(deps.backfill ? { backfill: deps.backfill } : {}),
   });
+  const relationReads = deps.relations
+    ? new RelationReadService({
+        events,
+        relations: deps.relations,
+        visibility,
+        serialize: (evs, opts) => reader.serialize(evs, opts) as Promise<Record<string, unknown>[]>,
+      })
+    : undefined;
   return {
     routes: [
       ...filterRoutes(filters),
       ...accountDataRoutes(accountData),
       ...syncRoutes(sync, filters, deps.setPresence),
       ...roomReadRoutes(reads),
+      ...(relationReads ? [getRelations(relationReads), getThreads(relationReads)] : []),
     ],
     accountData,
     visibility,
