@@ -11,6 +11,7 @@ import type { FederationRoute } from "./federation/route.js";
 import type { TokenAuthenticator } from "./http/app.js";
 import type { Route } from "./http/route.js";
 import { directoryRoutes } from "./routes/client/directory/index.js";
+import { userDirectorySearch } from "./routes/client/directory/user-directory.js";
 import { ephemeralRoutes } from "./routes/client/ephemeral/index.js";
 import { keyRoutes } from "./routes/client/keys/index.js";
 import { mediaRoutes } from "./routes/client/media/index.js";
@@ -48,6 +49,7 @@ import { PushRulesService } from "./services/push/push-rules-service.js";
 import { UnreadCounter } from "./services/push/unread.js";
 import { DirectoryService } from "./services/rooms/directory-service.js";
 import { RoomService } from "./services/rooms/room-service.js";
+import { UserDirectory } from "./services/rooms/user-directory.js";
 import { type ReadModule, readModule } from "./services/sync/module.js";
 import { ToDeviceService } from "./services/to-device/to-device-service.js";
 import { DirectoryStore } from "./storage/directory.js";
@@ -410,6 +412,7 @@ export async function buildModules(ctx: ModuleContext): Promise<BuiltModules> {
       ...accounts.routes,
       ...roomRoutes(rooms),
       ...directoryRoutes(directoryService),
+      userDirectorySearch(new UserDirectory({ rooms: roomStore, events })),
       ...pushRuleRoutes(pushRules),
       ...ephemeralRoutes(typing, receipts, setFullyRead),
       ...presenceRoutes(presence),
