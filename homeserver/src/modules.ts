@@ -18,6 +18,7 @@ import { mediaRoutes } from "./routes/client/media/index.js";
 import { metaRoutes } from "./routes/client/meta/index.js";
 import { presenceRoutes } from "./routes/client/presence/index.js";
 import { pushRuleRoutes } from "./routes/client/push-rules/index.js";
+import { pusherRoutes } from "./routes/client/pushers/index.js";
 import { roomRoutes } from "./routes/client/rooms/index.js";
 import { sendToDevice } from "./routes/client/to-device/put-send-to-device.js";
 import { federationMediaRoutes } from "./routes/federation/media.js";
@@ -46,6 +47,7 @@ import { fetchRemoteMedia } from "./services/media/remote-media.js";
 import { Notifier } from "./services/notifier.js";
 import { PresenceService } from "./services/presence/presence-service.js";
 import { PushRulesService } from "./services/push/push-rules-service.js";
+import { PusherService } from "./services/push/pusher-service.js";
 import { UnreadCounter } from "./services/push/unread.js";
 import { DirectoryService } from "./services/rooms/directory-service.js";
 import { RoomService } from "./services/rooms/room-service.js";
@@ -98,6 +100,8 @@ export async function buildModules(ctx: ModuleContext): Promise<BuiltModules> {
   // The federation sender, when federation is configured (assigned below, before any request).
   let sender: FederationSender | undefined;
   const relations = new RelationStore(db);
+  // Assigned once push rules and unread counts exist (below), before any request.
+  let pushers: PusherService | undefined;
   const pipeline = await EventPipeline.open({
     relations,
     serverName: config.serverName,
@@ -109,7 +113,12 @@ export async function buildModules(ctx: ModuleContext): Promise<BuiltModules> {
     notifier,
     logger,
     now,
-    onPersisted: (roomId, persisted) => void sender?.enqueueRoomEvents(roomId, persisted),
+    onPersisted: (roomId, persisted) => {
+      void sender?.enqueueRoomEvents(roomId, persisted);
+      pushers
+        ?.onPersisted(roomId, persisted)
+        .catch((err) => logger.warn({ err, roomId }, "push notifications failed"));
+    },
   });
   const formatter = new ClientEventFormatter(events, roomStore, stateGroups, now, relations);
 
@@ -172,6 +181,22 @@ export async function buildModules(ctx: ModuleContext): Promise<BuiltModules> {
     readUpTo: (roomId, userId) => receipts.readUpTo(roomId, userId),
   });
   await receipts.start();
+  // Pushers: notifications to push gateways for the events users' rules say notify for.
+  pushers = new PusherService({
+    db,
+    events,
+    rooms: roomStore,
+    logger,
+    now,
+    isLocal,
+    ruleset: (userId) => pushRules.ruleset(userId),
+    unreadCount: async (userId, roomId) => {
+      const m = await roomStore.membership(userId, roomId);
+      const counts = await unread.counts(userId, roomId, m?.stream ?? 0, notifier.position("events"));
+      return counts.notification_count;
+    },
+  });
+  await pushers.start();
   /** Sends an EDU about a local user to every other server sharing a room with them. */
   const sendToRoomServers = async (userId: string, edu: Edu): Promise<void> => {
     if (!sender) return;
@@ -414,6 +439,7 @@ export async function buildModules(ctx: ModuleContext): Promise<BuiltModules> {
       ...directoryRoutes(directoryService),
       userDirectorySearch(new UserDirectory({ rooms: roomStore, events })),
       ...pushRuleRoutes(pushRules),
+      ...pusherRoutes(pushers),
       ...ephemeralRoutes(typing, receipts, setFullyRead),
       ...presenceRoutes(presence),
       sendToDevice(toDevice),

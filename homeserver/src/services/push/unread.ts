@@ -97,7 +97,7 @@ export class UnreadCounter {
         if (ev.pdu.sender === userId) return result(true);
         if (++scanned > MAX_UNREAD_SCAN) break;
         if (ev.rejected || ev.softFailed) continue;
-        ctx ??= this.#context(roomId, userId);
+        ctx ??= roomPushContext(this.deps, roomId, userId);
         ruleset ??= this.deps.ruleset(userId);
         const outcome = await evaluatePushRules(
           await ruleset,
@@ -112,61 +112,67 @@ export class UnreadCounter {
     }
     return result(false);
   }
-
-  /** The room facts push conditions read, from the room's current state, each loaded when first asked. */
-  #context(roomId: string, userId: string): RoomPushContext {
-    const { rooms } = this.deps;
-    const once = <T>(load: () => Promise<T>): (() => Promise<T>) => {
-      let p: Promise<T> | undefined;
-      return () => (p ??= load());
-    };
-    const stateEvent = (type: string, stateKey: string) =>
-      once(async () => (await currentStateEvent(this.deps, roomId, type, stateKey))?.pdu);
-    const create = stateEvent("m.room.create", "");
-    const powerLevels = stateEvent("m.room.power_levels", "");
-    const member = stateEvent("m.room.member", userId);
-    const memberCount = once(async () => {
-      let n = 0;
-      for (const m of (await rooms.membersOfRoom(roomId)).values()) if (m.membership === "join") n++;
-      return n;
-    });
-    const roomVersion = once(async () => (await rooms.info(roomId))?.roomVersion ?? "10");
-    const displayName = once(async () => {
-      const name = ((await member())?.content as { displayname?: unknown } | undefined)?.displayname;
-      return typeof name === "string" ? name : undefined;
-    });
-    const notificationLevel = async (key: string) => {
-      const content = (await powerLevels())?.content as
-        | { notifications?: Record<string, unknown> }
-        | undefined;
-      const level = content?.notifications?.[key];
-      if (typeof level === "number" && Number.isInteger(level)) return level;
-      // Room versions 1–9 also accept integer strings; m.room.power_levels: `notifications.room` defaults to 50.
-      return typeof level === "string" && /^[+-]?[0-9]+$/.test(level.trim()) ? Number(level.trim()) : 50;
-    };
-    const senderLevels = new Map<string, Promise<number>>();
-    const senderLevel = (sender: string) => {
-      let level = senderLevels.get(sender);
-      if (!level) {
-        level = (async () => {
-          const c = await create();
-          return c ? userPowerLevel(sender, await powerLevels(), c, await roomVersion()) : 0;
-        })();
-        senderLevels.set(sender, level);
-      }
-      return level;
-    };
-    return {
-      forSender: (ev) => ({
-        displayName,
-        memberCount,
-        notificationLevel,
-        senderPowerLevel: () => senderLevel(ev.pdu.sender),
-      }),
-    };
-  }
 }
 
-interface RoomPushContext {
+/**
+ * The room facts push conditions read for `userId`, from the room's current state, each loaded when
+ * first asked (shared by unread counts and pushers).
+ */
+export function roomPushContext(
+  deps: { readonly rooms: RoomStore; readonly events: EventStore },
+  roomId: string,
+  userId: string,
+): RoomPushContext {
+  const { rooms } = deps;
+  const once = <T>(load: () => Promise<T>): (() => Promise<T>) => {
+    let p: Promise<T> | undefined;
+    return () => (p ??= load());
+  };
+  const stateEvent = (type: string, stateKey: string) =>
+    once(async () => (await currentStateEvent(deps, roomId, type, stateKey))?.pdu);
+  const create = stateEvent("m.room.create", "");
+  const powerLevels = stateEvent("m.room.power_levels", "");
+  const member = stateEvent("m.room.member", userId);
+  const memberCount = once(async () => {
+    let n = 0;
+    for (const m of (await rooms.membersOfRoom(roomId)).values()) if (m.membership === "join") n++;
+    return n;
+  });
+  const roomVersion = once(async () => (await rooms.info(roomId))?.roomVersion ?? "10");
+  const displayName = once(async () => {
+    const name = ((await member())?.content as { displayname?: unknown } | undefined)?.displayname;
+    return typeof name === "string" ? name : undefined;
+  });
+  const notificationLevel = async (key: string) => {
+    const content = (await powerLevels())?.content as { notifications?: Record<string, unknown> } | undefined;
+    const level = content?.notifications?.[key];
+    if (typeof level === "number" && Number.isInteger(level)) return level;
+    // Room versions 1–9 also accept integer strings; m.room.power_levels: `notifications.room` defaults to 50.
+    return typeof level === "string" && /^[+-]?[0-9]+$/.test(level.trim()) ? Number(level.trim()) : 50;
+  };
+  const senderLevels = new Map<string, Promise<number>>();
+  const senderLevel = (sender: string) => {
+    let level = senderLevels.get(sender);
+    if (!level) {
+      level = (async () => {
+        const c = await create();
+        return c ? userPowerLevel(sender, await powerLevels(), c, await roomVersion()) : 0;
+      })();
+      senderLevels.set(sender, level);
+    }
+    return level;
+  };
+  return {
+    forSender: (ev) => ({
+      displayName,
+      memberCount,
+      notificationLevel,
+      senderPowerLevel: () => senderLevel(ev.pdu.sender),
+    }),
+  };
+}
+
+/** Push contexts per event sender, for one user in one room. */
+export interface RoomPushContext {
   forSender(ev: StoredEvent): PushContext;
 }
