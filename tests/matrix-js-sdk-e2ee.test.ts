@@ -38,5 +38,19 @@ describe("matrix-js-sdk 37.5.0 with end-to-end encryption", () => {
     const raw = events.filter((e) => e.getWireType() === "m.room.encrypted");
     expect(raw.length).toBeGreaterThanOrEqual(2);
     for (const e of raw) expect(JSON.stringify(e.getWireContent())).not.toContain("eyes only");
+
+    // Server-side key backup: the SDK creates a backup version and uploads the room keys it holds.
+    const crypto = alice.getCrypto()!;
+    await crypto.resetKeyBackup();
+    await until(
+      "alice's backup to be active",
+      async () => (await crypto.getActiveSessionBackupVersion()) !== null,
+    );
+    await until("alice's room keys in the backup", async () => {
+      const res = await fetch(`${hs.url}/_matrix/client/v3/room_keys/version`, {
+        headers: { authorization: `Bearer ${alice.getAccessToken()}` },
+      });
+      return res.ok && ((await res.json()) as { count: number }).count > 0;
+    });
   }, 120_000);
 });

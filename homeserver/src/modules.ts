@@ -14,6 +14,7 @@ import { directoryRoutes } from "./routes/client/directory/index.js";
 import { userDirectorySearch } from "./routes/client/directory/user-directory.js";
 import { ephemeralRoutes } from "./routes/client/ephemeral/index.js";
 import { keyRoutes } from "./routes/client/keys/index.js";
+import { roomKeyRoutes } from "./routes/client/keys/room-keys.js";
 import { mediaRoutes } from "./routes/client/media/index.js";
 import { metaRoutes } from "./routes/client/meta/index.js";
 import { presenceRoutes } from "./routes/client/presence/index.js";
@@ -27,6 +28,7 @@ import type { ModuleContext } from "./server.js";
 import { accountsModule } from "./services/accounts/module.js";
 import { DeviceListService } from "./services/device-lists/device-list-service.js";
 import { E2eKeyService } from "./services/e2e-keys/e2e-key-service.js";
+import { KeyBackupService } from "./services/e2e-keys/key-backup-service.js";
 import { ReceiptService } from "./services/ephemeral/receipts.js";
 import { TypingService } from "./services/ephemeral/typing.js";
 import { ClientEventFormatter } from "./services/events/client-format.js";
@@ -444,6 +446,7 @@ export async function buildModules(ctx: ModuleContext): Promise<BuiltModules> {
       ...presenceRoutes(presence),
       sendToDevice(toDevice),
       ...mediaRoutes(media, config.maxUploadBytes),
+      ...roomKeyRoutes(new KeyBackupService(db)),
       ...keyRoutes({
         keys: e2eKeys,
         uia: accounts.uia,

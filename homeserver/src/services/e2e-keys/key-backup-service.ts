@@ -1,0 +1,246 @@
+/**
+ * Server-side key backups (Client-Server API, "Server-side key backups"): a user's backup versions
+ * (`/room_keys/version`) and the encrypted room keys in them (`/room_keys/keys`). The server never
+ * sees inside: it keeps, per session, the better of two keys as the spec orders it (verified over
+ * unverified, then the lower `first_message_index`, then the lower `forwarded_count`). Only the
+ * latest version takes keys (else 403 `M_WRONG_ROOM_KEYS_VERSION`); deleting a version deletes its keys.
+ */
+import { MatrixError } from "@hearth/federation";
+import { type Database, del, type Keyspace, put, type WriteOp } from "../../storage/db.js";
+import { key, parts, prefixRange } from "../../storage/keys.js";
+
+/** A backup version's record. */
+interface VersionRecord {
+  readonly algorithm: string;
+  readonly auth_data: Record<string, unknown>;
+  /** Bumped on every change of the keys, as `etag`. */
+  readonly etag: number;
+  readonly deleted?: boolean;
+}
+
+/** One backed-up session key ("KeyBackupData"). */
+type KeyBackupData = Record<string, unknown> & {
+  first_message_index?: unknown;
+  forwarded_count?: unknown;
+  is_verified?: unknown;
+};
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/** Whether `incoming` should replace `existing` (the spec's order of preference). */
+function better(incoming: KeyBackupData, existing: KeyBackupData | undefined): boolean {
+  if (!existing) return true;
+  const verified = (k: KeyBackupData) => k.is_verified === true;
+  if (verified(incoming) !== verified(existing)) return verified(incoming);
+  const n = (v: unknown) => (typeof v === "number" ? v : Number.MAX_SAFE_INTEGER);
+  if (n(incoming.first_message_index) !== n(existing.first_message_index)) {
+    return n(incoming.first_message_index) < n(existing.first_message_index);
+  }
+  return n(incoming.forwarded_count) < n(existing.forwarded_count);
+}
+
+function checkKeyData(v: unknown, where: string): KeyBackupData {
+  if (!isObject(v) || typeof v.first_message_index !== "number" || typeof v.forwarded_count !== "number") {
+    throw new MatrixError(
+      "M_BAD_JSON",
+      `${where}: key data needs first_message_index, forwarded_count, is_verified, session_data`,
+    );
+  }
+  if (typeof v.is_verified !== "boolean" || !isObject(v.session_data)) {
+    throw new MatrixError("M_BAD_JSON", `${where}: key data needs is_verified and session_data`);
+  }
+  return v as KeyBackupData;
+}
+
+/** Backup versions and keys. */
+export class KeyBackupService {
+  readonly #versions: Keyspace<VersionRecord>;
+  readonly #keys: Keyspace<KeyBackupData>;
+  /** Writes of one user run one at a time (read-compare-write of keys and etags). */
+  readonly #locks = new Map<string, Promise<unknown>>();
+
+  constructor(private readonly db: Database) {
+    this.#versions = db.keyspace("room_key_versions");
+    this.#keys = db.keyspace("room_keys");
+  }
+
+  async #serial<T>(userId: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.#locks.get(userId) ?? Promise.resolve();
+    const run = prev.then(fn, fn);
+    const settled = run.catch(() => undefined);
+    this.#locks.set(userId, settled);
+    void settled.then(() => {
+      if (this.#locks.get(userId) === settled) this.#locks.delete(userId);
+    });
+    return run;
+  }
+
+  /** The latest version (not deleted) and its record. */
+  async #latest(userId: string): Promise<{ version: number; record: VersionRecord } | undefined> {
+    for await (const [k, record] of this.#versions.iterator({ ...prefixRange(userId), reverse: true })) {
+      if (record.deleted) continue;
+      return { version: Number(parts(k)[1]), record };
+    }
+    return undefined;
+  }
+
+  async #version(userId: string, version: string): Promise<{ version: number; record: VersionRecord }> {
+    const n = /^\d{1,15}$/.test(version) ? Number(version) : undefined;
+    const record = n !== undefined ? await this.#versions.get(key(userId, n)) : undefined;
+    if (!record || record.deleted) throw new MatrixError("M_NOT_FOUND", "Unknown backup version");
+    return { version: n!, record };
+  }
+
+  async #count(userId: string, version: number): Promise<number> {
+    let n = 0;
+    for await (const _ of this.#keys.keys(prefixRange(userId, version))) n++;
+    return n;
+  }
+
+  async #info(userId: string, v: { version: number; record: VersionRecord }) {
+    return {
+      algorithm: v.record.algorithm,
+      auth_data: v.record.auth_data,
+      count: await this.#count(userId, v.version),
+      etag: String(v.record.etag),
+      version: String(v.version),
+    };
+  }
+
+  /** `POST /room_keys/version`. */
+  createVersion(userId: string, body: Record<string, unknown>): Promise<{ version: string }> {
+    const { algorithm, auth_data: authData } = body;
+    if (typeof algorithm !== "string" || !isObject(authData)) {
+      throw new MatrixError("M_BAD_JSON", "algorithm (string) and auth_data (object) are required");
+    }
+    return this.#serial(userId, async () => {
+      let last = 0;
+      for await (const k of this.#versions.keys({ ...prefixRange(userId), reverse: true, limit: 1 })) {
+        last = Number(parts(k)[1]);
+      }
+      const version = last + 1;
+      await this.db.write([
+        put(this.#versions, key(userId, version), { algorithm, auth_data: authData, etag: 0 }),
+      ]);
+      return { version: String(version) };
+    });
+  }
+
+  /** `GET /room_keys/version[/{version}]`. */
+  async getVersion(userId: string, version?: string) {
+    const v = version === undefined ? await this.#latest(userId) : await this.#version(userId, version);
+    if (!v) throw new MatrixError("M_NOT_FOUND", "No current backup version");
+    return this.#info(userId, v);
+  }
+
+  /** `PUT /room_keys/version/{version}`: only `auth_data` may change. */
+  updateVersion(userId: string, version: string, body: Record<string, unknown>): Promise<void> {
+    return this.#serial(userId, async () => {
+      const v = await this.#version(userId, version);
+      if (body.version !== undefined && body.version !== version) {
+        throw new MatrixError("M_INVALID_PARAM", "The version in the body does not match the path");
+      }
+      if (body.algorithm !== v.record.algorithm)
+        throw new MatrixError("M_INVALID_PARAM", "The algorithm cannot change");
+      if (!isObject(body.auth_data)) throw new MatrixError("M_BAD_JSON", "auth_data must be an object");
+      await this.db.write([
+        put(this.#versions, key(userId, v.version), { ...v.record, auth_data: body.auth_data }),
+      ]);
+    });
+  }
+
+  /** `DELETE /room_keys/version/{version}`: the version and its keys. */
+  deleteVersion(userId: string, version: string): Promise<void> {
+    return this.#serial(userId, async () => {
+      const v = await this.#version(userId, version);
+      const ops: WriteOp[] = [put(this.#versions, key(userId, v.version), { ...v.record, deleted: true })];
+      for await (const k of this.#keys.keys(prefixRange(userId, v.version))) ops.push(del(this.#keys, k));
+      await this.db.write(ops);
+    });
+  }
+
+  /**
+   * `PUT /room_keys/keys[/{roomId}[/{sessionId}]]`: `rooms` is room → session → key data. Only the
+   * latest version takes keys.
+   */
+  putKeys(
+    userId: string,
+    version: string | undefined,
+    rooms: Record<string, Record<string, unknown>>,
+  ): Promise<{ count: number; etag: string }> {
+    return this.#serial(userId, async () => {
+      if (version === undefined) throw new MatrixError("M_MISSING_PARAM", "version is required");
+      const latest = await this.#latest(userId);
+      if (!latest || String(latest.version) !== version) {
+        const v = await this.#versions.get(key(userId, /^\d{1,15}$/.test(version) ? Number(version) : 0));
+        if (!v || v.deleted) throw new MatrixError("M_NOT_FOUND", "Unknown backup version");
+        throw new MatrixError("M_WRONG_ROOM_KEYS_VERSION", "Not the current backup version", {
+          current_version: latest ? String(latest.version) : null,
+        });
+      }
+      const ops: WriteOp[] = [];
+      for (const [roomId, sessions] of Object.entries(rooms)) {
+        for (const [sessionId, data] of Object.entries(sessions)) {
+          const incoming = checkKeyData(data, `${roomId}/${sessionId}`);
+          const k = key(userId, latest.version, roomId, sessionId);
+          if (better(incoming, await this.#keys.get(k))) ops.push(put(this.#keys, k, incoming));
+        }
+      }
+      let etag = latest.record.etag;
+      if (ops.length > 0) {
+        etag++;
+        ops.push(put(this.#versions, key(userId, latest.version), { ...latest.record, etag }));
+        await this.db.write(ops);
+      }
+      return { count: await this.#count(userId, latest.version), etag: String(etag) };
+    });
+  }
+
+  /** `GET /room_keys/keys[/{roomId}[/{sessionId}]]`: room → session → key data. */
+  async getKeys(
+    userId: string,
+    version: string | undefined,
+    roomId?: string,
+    sessionId?: string,
+  ): Promise<Record<string, Record<string, KeyBackupData>>> {
+    if (version === undefined) throw new MatrixError("M_MISSING_PARAM", "version is required");
+    const v = await this.#version(userId, version);
+    const range =
+      roomId === undefined ? prefixRange(userId, v.version) : prefixRange(userId, v.version, roomId);
+    const out: Record<string, Record<string, KeyBackupData>> = {};
+    for await (const [k, data] of this.#keys.iterator(range)) {
+      const [, , room, session] = parts(k);
+      if (sessionId !== undefined && session !== sessionId) continue;
+      out[room!] = { ...out[room!], [session!]: data };
+    }
+    return out;
+  }
+
+  /** `DELETE /room_keys/keys[/{roomId}[/{sessionId}]]`. */
+  deleteKeys(
+    userId: string,
+    version: string | undefined,
+    roomId?: string,
+    sessionId?: string,
+  ): Promise<{ count: number; etag: string }> {
+    return this.#serial(userId, async () => {
+      if (version === undefined) throw new MatrixError("M_MISSING_PARAM", "version is required");
+      const v = await this.#version(userId, version);
+      const range =
+        roomId === undefined ? prefixRange(userId, v.version) : prefixRange(userId, v.version, roomId);
+      const ops: WriteOp[] = [];
+      for await (const k of this.#keys.keys(range)) {
+        if (sessionId === undefined || parts(k)[3] === sessionId) ops.push(del(this.#keys, k));
+      }
+      let etag = v.record.etag;
+      if (ops.length > 0) {
+        etag++;
+        ops.push(put(this.#versions, key(userId, v.version), { ...v.record, etag }));
+        await this.db.write(ops);
+      }
+      return { count: await this.#count(userId, v.version), etag: String(etag) };
+    });
+  }
+}
