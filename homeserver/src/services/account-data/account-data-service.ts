@@ -92,11 +92,27 @@ export class AccountDataService {
     type: string,
     content: Record<string, unknown>,
   ): Promise<void> {
-    const previous = this.#queues.get(userId) ?? Promise.resolve();
-    const run = previous.then(
-      () => this.#write(userId, roomId, type, content),
-      () => this.#write(userId, roomId, type, content),
+    return this.#enqueue(userId, () => this.#write(userId, roomId, type, content));
+  }
+
+  /**
+   * Changes an item from its current content (`change` gets it, or undefined), in the user's queue,
+   * so that concurrent changes (room tags) do not lose each other.
+   */
+  update(
+    userId: string,
+    roomId: string | undefined,
+    type: string,
+    change: (current: Record<string, unknown> | undefined) => Record<string, unknown>,
+  ): Promise<void> {
+    return this.#enqueue(userId, async () =>
+      this.#write(userId, roomId, type, change(await this.get(userId, roomId, type))),
     );
+  }
+
+  #enqueue(userId: string, op: () => Promise<void>): Promise<void> {
+    const previous = this.#queues.get(userId) ?? Promise.resolve();
+    const run = previous.then(op, op);
     const tail = run.then(
       () => undefined,
       () => undefined,

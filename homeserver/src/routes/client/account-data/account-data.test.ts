@@ -42,6 +42,24 @@ describe("account data", () => {
     expect(bad.body.errcode).toBe("M_INVALID_PARAM");
   });
 
+  it("tags rooms (m.tag account data), concurrent tag changes all kept", async () => {
+    const roomId = await createRoom(alice, {});
+    const tags = `/_matrix/client/v3/user/${encodeURIComponent(alice.userId)}/rooms/${encodeURIComponent(roomId)}/tags`;
+    expect((await alice.get(tags)).body).toEqual({ tags: {} });
+    const puts = await Promise.all(
+      ["m.favourite", "u.work", "u.later"].map((t, i) => alice.put(`${tags}/${t}`, { order: i / 10 })),
+    );
+    expect(puts.map((r) => r.status)).toEqual([200, 200, 200]);
+    expect((await alice.get(tags)).body).toEqual({
+      tags: { "m.favourite": { order: 0 }, "u.work": { order: 0.1 }, "u.later": { order: 0.2 } },
+    });
+    expect((await alice.delete(`${tags}/u.work`)).status).toBe(200);
+    expect(Object.keys((await alice.get(tags)).body.tags).sort()).toEqual(["m.favourite", "u.later"]);
+    expect((await alice.get(perRoom(alice, roomId, "m.tag"))).body.tags["u.later"]).toEqual({ order: 0.2 });
+    expect((await alice.put(`${tags}/bad`, { order: 7 })).status).toBe(400);
+    expect((await bob.get(tags)).status).toBe(403);
+  });
+
   it("403 for another user's account data", async () => {
     for (const res of [
       await alice.put(global(bob, "x.y"), {}),

@@ -3,6 +3,7 @@ import type { Route } from "../../../http/route.js";
 import type { AccountDataService } from "../../../services/account-data/account-data-service.js";
 import { getGlobalAccountData, getRoomAccountData } from "./get-account-data.js";
 import { putGlobalAccountData, putRoomAccountData } from "./put-account-data.js";
+import { tagRoutes } from "./tags.js";
 
 /** Every account data route. */
 export function accountDataRoutes(accountData: AccountDataService): Route[] {
@@ -11,5 +12,6 @@ export function accountDataRoutes(accountData: AccountDataService): Route[] {
     getGlobalAccountData(accountData),
     putRoomAccountData(accountData),
     getRoomAccountData(accountData),
+    ...tagRoutes(accountData),
   ];
 }

@@ -1,0 +1,67 @@
+// GET /_matrix/client/v3/user/{userId}/rooms/{roomId}/tags, PUT and DELETE …/tags/{tag} ("Room Tagging").
+// Tags live in the `m.tag` room account data, so `/sync` carries them too.
+import { MatrixError } from "@hearth/federation";
+import { clientPaths, ok, type Route } from "../../../http/route.js";
+import type { AccountDataService } from "../../../services/account-data/account-data-service.js";
+import { ownUserParam } from "../filters/parse.js";
+import { roomIdParam } from "../rooms/parse.js";
+
+type Tags = Record<string, Record<string, unknown>>;
+
+function tagsOf(content: Record<string, unknown> | undefined): Tags {
+  const tags = content?.tags;
+  return typeof tags === "object" && tags !== null && !Array.isArray(tags) ? (tags as Tags) : {};
+}
+
+/** The room tag routes. */
+export function tagRoutes(accountData: AccountDataService): Route[] {
+  return [
+    {
+      method: "GET",
+      paths: clientPaths("/user/:userId/rooms/:roomId/tags"),
+      auth: "required",
+      async handler(req) {
+        const userId = ownUserParam(req.param("userId"), req.user(), "read tags");
+        const roomId = roomIdParam(req.param("roomId"));
+        return ok({ tags: tagsOf(await accountData.get(userId, roomId, "m.tag")) });
+      },
+    },
+    {
+      method: "PUT",
+      paths: clientPaths("/user/:userId/rooms/:roomId/tags/:tag"),
+      auth: "required",
+      async handler(req) {
+        const userId = ownUserParam(req.param("userId"), req.user(), "add tags");
+        const roomId = roomIdParam(req.param("roomId"));
+        const tag = req.param("tag");
+        if (tag.length > 255) throw new MatrixError("M_INVALID_PARAM", "Tags are at most 255 characters");
+        const body = await req.json();
+        if (
+          body.order !== undefined &&
+          (typeof body.order !== "number" || body.order < 0 || body.order > 1)
+        ) {
+          throw new MatrixError("M_INVALID_PARAM", "order must be a number between 0 and 1");
+        }
+        await accountData.update(userId, roomId, "m.tag", (current) => ({
+          tags: { ...tagsOf(current), [tag]: body },
+        }));
+        return ok({});
+      },
+    },
+    {
+      method: "DELETE",
+      paths: clientPaths("/user/:userId/rooms/:roomId/tags/:tag"),
+      auth: "required",
+      async handler(req) {
+        const userId = ownUserParam(req.param("userId"), req.user(), "remove tags");
+        const roomId = roomIdParam(req.param("roomId"));
+        const tag = req.param("tag");
+        await accountData.update(userId, roomId, "m.tag", (current) => {
+          const { [tag]: _gone, ...rest } = tagsOf(current);
+          return { tags: rest };
+        });
+        return ok({});
+      },
+    },
+  ];
+}
