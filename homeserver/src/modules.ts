@@ -17,6 +17,7 @@ import { keyRoutes } from "./routes/client/keys/index.js";
 import { roomKeyRoutes } from "./routes/client/keys/room-keys.js";
 import { mediaRoutes } from "./routes/client/media/index.js";
 import { metaRoutes } from "./routes/client/meta/index.js";
+import { miscRoutes } from "./routes/client/misc/index.js";
 import { presenceRoutes } from "./routes/client/presence/index.js";
 import { pushRuleRoutes } from "./routes/client/push-rules/index.js";
 import { pusherRoutes } from "./routes/client/pushers/index.js";
@@ -442,6 +443,7 @@ export async function buildModules(ctx: ModuleContext): Promise<BuiltModules> {
       userDirectorySearch(new UserDirectory({ rooms: roomStore, events })),
       ...pushRuleRoutes(pushRules),
       ...pusherRoutes(pushers),
+      ...miscRoutes({ db, events, rooms: roomStore, logger, now }),
       ...ephemeralRoutes(typing, receipts, setFullyRead),
       ...presenceRoutes(presence),
       sendToDevice(toDevice),
