@@ -66,6 +66,7 @@ import { PushRuleStore } from "./storage/push-rules.js";
 import { ReceiptStore } from "./storage/receipts.js";
 import { RelationStore } from "./storage/relations.js";
 import { RoomStore } from "./storage/rooms.js";
+import { SearchIndex } from "./storage/search.js";
 import { StateGroupStore } from "./storage/state.js";
 import { ToDeviceStore } from "./storage/to-device.js";
 
@@ -103,10 +104,12 @@ export async function buildModules(ctx: ModuleContext): Promise<BuiltModules> {
   // The federation sender, when federation is configured (assigned below, before any request).
   let sender: FederationSender | undefined;
   const relations = new RelationStore(db);
+  const searchIndex = new SearchIndex(db);
   // Assigned once push rules and unread counts exist (below), before any request.
   let pushers: PusherService | undefined;
   const pipeline = await EventPipeline.open({
     relations,
+    search: searchIndex,
     serverName: config.serverName,
     signingKey,
     db,
@@ -421,6 +424,7 @@ export async function buildModules(ctx: ModuleContext): Promise<BuiltModules> {
     },
     ...(backfill ? { backfill: (roomId: string, limit: number) => backfill!.backfill(roomId, limit) } : {}),
     relations,
+    search: searchIndex,
   });
   accountData = reads.accountData;
 

@@ -32,6 +32,7 @@ import type { Database, WriteOp } from "../../storage/db.js";
 import type { EventRecord, EventStore, StoredEvent } from "../../storage/events.js";
 import { type RelationStore, relationOf } from "../../storage/relations.js";
 import type { RoomInfo, RoomStore } from "../../storage/rooms.js";
+import type { SearchIndex } from "../../storage/search.js";
 import type { StateGroupStore } from "../../storage/state.js";
 import type { Notifier } from "../notifier.js";
 
@@ -65,6 +66,8 @@ export interface PipelineDeps {
   readonly onPersisted?: (roomId: string, events: readonly StoredEvent[]) => void;
   /** The relationship index (`m.relates_to`), kept with the events when given. */
   readonly relations?: RelationStore;
+  /** The full-text search index, kept with the events when given. */
+  readonly search?: SearchIndex;
 }
 
 /** Most prev_events a new event references (the deepest extremities). */
@@ -501,6 +504,10 @@ export class EventPipeline {
         };
         ops.push(...this.#deps.relations.insertOps(w.roomId, child, relation));
       }
+      if (inTimeline && !record.softFailed && this.#deps.search) {
+        const ev = { eventId: a.eventId, stream, type: a.pdu.type, content: a.pdu.content };
+        ops.push(...this.#deps.search.insertOps(w.roomId, ev));
+      }
       stored.push({ ...record, eventId: a.eventId, pdu: a.pdu });
       if (a.membership && inTimeline) memberships.set(a.eventId, { membership: a.membership, stream });
     }
@@ -518,6 +525,16 @@ export class EventPipeline {
       // Redaction strips `m.relates_to`: the child leaves the relationship index.
       const relation = relationOf(r.target.pdu.content);
       if (relation && this.#deps.relations) ops.push(...this.#deps.relations.deleteOps(r.target, relation));
+      // And its words leave the search index.
+      const t = r.target;
+      ops.push(
+        ...(this.#deps.search?.deleteOps(w.roomId, {
+          eventId: t.eventId,
+          stream: t.stream,
+          type: t.pdu.type,
+          content: t.pdu.content,
+        }) ?? []),
+      );
     }
     const written = db.write(ops);
     for (const s of stored) events.inserted(s);

@@ -291,3 +291,11 @@ function splitDotPath(path: string): string[] {
   out.push(cur);
   return out;
 }
+
+/** What the event filters read of a stored event. */
+export function eventView(ev: {
+  readonly roomId: string;
+  readonly pdu: { readonly type: string; readonly sender: string; readonly content: unknown };
+}) {
+  return { type: ev.pdu.type, sender: ev.pdu.sender, roomId: ev.roomId, content: ev.pdu.content };
+}

@@ -7,6 +7,7 @@ import { accountDataRoutes } from "../../routes/client/account-data/index.js";
 import { filterRoutes } from "../../routes/client/filters/index.js";
 import { getRelations, getThreads } from "../../routes/client/room-reads/get-relations.js";
 import { roomReadRoutes } from "../../routes/client/room-reads/index.js";
+import { postSearch } from "../../routes/client/room-reads/post-search.js";
 import { syncRoutes } from "../../routes/client/sync/index.js";
 import type { ModuleContext } from "../../server.js";
 import { AccountDataStore } from "../../storage/account-data.js";
@@ -14,6 +15,7 @@ import type { EventStore } from "../../storage/events.js";
 import { FilterStore } from "../../storage/filters.js";
 import type { RelationStore } from "../../storage/relations.js";
 import type { RoomStore } from "../../storage/rooms.js";
+import type { SearchIndex } from "../../storage/search.js";
 import type { StateGroupStore } from "../../storage/state.js";
 import { AccountDataService } from "../account-data/account-data-service.js";
 import type { ClientEventFormatter } from "../events/client-format.js";
@@ -23,6 +25,7 @@ import { FilterService } from "./filter-service.js";
 import { RelationReadService } from "./relation-reads.js";
 import { RoomReadService } from "./room-reads.js";
 import { RoomStateReader } from "./room-state.js";
+import { SearchService } from "./search.js";
 import {
   type EphemeralSource,
   type PresenceSource,
@@ -59,6 +62,8 @@ export interface ReadModuleDeps {
   readonly e2eKeys?: SyncDeps["e2eKeys"];
   /** The relationship index, for `/relations` and `/threads`. */
   readonly relations?: RelationStore;
+  /** The full-text index, for `/search`. */
+  readonly search?: SearchIndex;
   /** Presence for sync's `presence` section. */
   readonly presence?: PresenceSource;
   /** Applies `set_presence` of a sync (online unless the client says otherwise). */
@@ -123,6 +128,19 @@ export async function readModule(deps: ReadModuleDeps): Promise<ReadModule> {
       ...syncRoutes(sync, filters, deps.setPresence),
       ...roomReadRoutes(reads),
       ...(relationReads ? [getRelations(relationReads), getThreads(relationReads)] : []),
+      ...(deps.search
+        ? [
+            postSearch(
+              new SearchService({
+                events,
+                rooms: roomStore,
+                index: deps.search,
+                visibility,
+                serialize: (evs, opts) => reader.serialize(evs, opts) as Promise<Record<string, unknown>[]>,
+              }),
+            ),
+          ]
+        : []),
     ],
     accountData,
     visibility,

@@ -8,7 +8,7 @@ import { MatrixError, stateMapKey } from "@hearth/federation";
 import type { EventStore, StoredEvent } from "../../storage/events.js";
 import type { RoomStore } from "../../storage/rooms.js";
 import type { HistoryVisibility, RoomAccess, RoomViewer } from "../visibility/history-visibility.js";
-import { matchesRoomEventFilter, type RoomEventFilter } from "./filter.js";
+import { eventView, matchesRoomEventFilter, type RoomEventFilter } from "./filter.js";
 import type { RoomStateReader } from "./room-state.js";
 import {
   formatTopoToken,
@@ -364,8 +364,4 @@ export class RoomReadService {
     }
     return { event_id: found.eventId, origin_server_ts: found.pdu.origin_server_ts };
   }
-}
-
-function eventView(ev: StoredEvent) {
-  return { type: ev.pdu.type, sender: ev.pdu.sender, roomId: ev.roomId, content: ev.pdu.content };
 }

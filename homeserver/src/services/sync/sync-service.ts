@@ -17,6 +17,7 @@ import type { UnreadCounts } from "../push/unread.js";
 import type { HistoryVisibility, RoomViewer } from "../visibility/history-visibility.js";
 import {
   type EventFilter,
+  eventView,
   type Filter,
   matchesEventFilter,
   matchesRoomEventFilter,
@@ -620,10 +621,6 @@ async function membershipAsOf(
 ): Promise<MembershipAt | undefined> {
   if (record.stream <= upTo) return record;
   return viewer.membershipAt(upTo);
-}
-
-function eventView(ev: StoredEvent) {
-  return { type: ev.pdu.type, sender: ev.pdu.sender, roomId: ev.roomId, content: ev.pdu.content };
 }
 
 function filterAccountData(events: AccountDataEvent[], filter: EventFilter | undefined): AccountDataEvent[] {
