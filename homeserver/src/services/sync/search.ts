@@ -97,8 +97,8 @@ export class SearchService {
     // The visible, filtered results up to this page's end (and one more, to know there is a next page).
     const viewers = new Map<string, RoomViewer>();
     const viewer = (roomId: string) => {
-      let v = viewers.get(roomId);
-      if (!v) viewers.set(roomId, (v = this.deps.visibility.viewer(user.userId, roomId)));
+      const v = viewers.get(roomId) ?? this.deps.visibility.viewer(user.userId, roomId);
+      viewers.set(roomId, v);
       return v;
     };
     const visible: StoredEvent[] = [];
