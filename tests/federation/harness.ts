@@ -49,7 +49,11 @@ export interface PemFiles {
 export interface ClusterOptions {
   /** Number of servers. */
   readonly nodes: number;
-  /** Last octet of the first node's loopback address (default 2: 127.0.0.2, 127.0.0.3, …). */
+  /**
+   * Last octet of the first node's loopback address (default 2: 127.0.0.2, 127.0.0.3, …). Test files
+   * run in parallel: give each its own range, or a port picked free by one can be taken by another
+   * before it is bound.
+   */
   readonly firstHost?: number;
   /** Extra `HEARTH_*` variables for every node. */
   readonly env?: Readonly<Record<string, string>>;

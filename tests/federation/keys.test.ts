@@ -1,5 +1,5 @@
 /**
- * Multi-node smoke test: two Hearth processes on 127.0.0.2 and 127.0.0.3 whose server names are IP
+ * Multi-node smoke test: two Hearth processes on 127.0.0.34 and 127.0.0.35 whose server names are IP
  * literals with ports. Proves TLS verified against the test CA, discovery by IP literal (no
  * `.well-known`, no SRV), server key publication and verification, and X-Matrix: a request signed
  * with hs1's key is accepted by hs2 only once hs2 has fetched hs1's keys from hs1 over federation
@@ -22,7 +22,7 @@ import { expectStatus } from "../support/matrix.js";
 import { eventually, FederationCluster, type FederationNode } from "./harness.js";
 
 describe("federation between two processes: keys, TLS, X-Matrix", () => {
-  const cluster = new FederationCluster({ nodes: 2 });
+  const cluster = new FederationCluster({ nodes: 2, firstHost: 34 });
   afterAll(() => cluster.cleanup());
   beforeAll(() => cluster.start(), 120_000);
 

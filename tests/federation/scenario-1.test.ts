@@ -16,7 +16,7 @@ import { eventually, FederationCluster } from "./harness.js";
 const DELIVERY_MS = 1_000;
 
 describe("scenario 1: a public room across three servers", () => {
-  const cluster = new FederationCluster({ nodes: 3 });
+  const cluster = new FederationCluster({ nodes: 3, firstHost: 10 });
   afterAll(() => cluster.cleanup());
   beforeAll(() => cluster.start(), 120_000);
 

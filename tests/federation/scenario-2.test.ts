@@ -14,7 +14,7 @@ import { eventually, FederationCluster } from "./harness.js";
 import { enc, syncUntil, waitForMembers } from "./scenario-helpers.js";
 
 describe("scenario 2: invites, typing, receipts, presence and profiles across servers", () => {
-  const cluster = new FederationCluster({ nodes: 2 });
+  const cluster = new FederationCluster({ nodes: 2, firstHost: 14 });
   afterAll(() => cluster.cleanup());
   beforeAll(() => cluster.start(), 120_000);
 

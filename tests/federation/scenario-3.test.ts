@@ -24,7 +24,7 @@ const CATCH_UP_MS = 5_000;
 const MISSED_PER_SERVER = 12;
 
 describe("scenario 3: the room survives its creator's crash", () => {
-  const cluster = new FederationCluster({ nodes: 3 });
+  const cluster = new FederationCluster({ nodes: 3, firstHost: 18 });
   afterAll(() => cluster.cleanup());
   beforeAll(() => cluster.start(), 120_000);
 

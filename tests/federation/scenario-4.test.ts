@@ -22,7 +22,7 @@ import { enc, putState, stateContent, waitForConvergence, waitForMembers } from 
 const SIDE_MESSAGES = 30;
 
 describe("scenario 4: a partition heals into one resolved state", () => {
-  const cluster = new FederationCluster({ nodes: 3 });
+  const cluster = new FederationCluster({ nodes: 3, firstHost: 22 });
   afterAll(() => cluster.cleanup());
   beforeAll(() => cluster.start(), 120_000);
 

@@ -36,7 +36,7 @@ async function statusOf<T>(p: Promise<{ json: T }>): Promise<[number, unknown]> 
 }
 
 describe("scenario 5: forgery and bad input are refused, nothing else lost", () => {
-  const cluster = new FederationCluster({ nodes: 2 });
+  const cluster = new FederationCluster({ nodes: 2, firstHost: 26 });
   let evil: ForgedServer | undefined;
   afterAll(async () => {
     await evil?.close();
@@ -44,7 +44,7 @@ describe("scenario 5: forgery and bad input are refused, nothing else lost", () 
   });
   beforeAll(async () => {
     await cluster.start();
-    evil = await ForgedServer.start(cluster, "127.0.0.9");
+    evil = await ForgedServer.start(cluster, "127.0.0.29");
   }, 120_000);
 
   let alice: UserClient;

@@ -16,7 +16,7 @@ import { enc, waitForMembers } from "./scenario-helpers.js";
 const EARLY = 60;
 
 describe("scenario 6: a late joiner paginates history from before its join", () => {
-  const cluster = new FederationCluster({ nodes: 2 });
+  const cluster = new FederationCluster({ nodes: 2, firstHost: 30 });
   afterAll(() => cluster.cleanup());
   beforeAll(() => cluster.start(), 120_000);
 
