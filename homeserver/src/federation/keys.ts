@@ -25,6 +25,7 @@ import {
   verifyServerKeys,
 } from "@hearth/federation";
 import type { Logger } from "pino";
+import { isJsonObject } from "../http/validate.js";
 import type { Database } from "../storage/db.js";
 import { fromRecord, type ServerKeyStore } from "../storage/server-keys.js";
 
@@ -241,7 +242,7 @@ export class KeyService {
     const minimum = new Map<string, number>();
     for (const event of events) {
       const ev = event as { signatures?: unknown; origin_server_ts?: unknown };
-      const signatures = isObject(ev.signatures) ? ev.signatures : {};
+      const signatures = isJsonObject(ev.signatures) ? ev.signatures : {};
       const ts = typeof ev.origin_server_ts === "number" ? ev.origin_server_ts : 0;
       let servers: string[];
       try {
@@ -251,7 +252,7 @@ export class KeyService {
       }
       for (const serverName of servers) {
         const bySever = signatures[serverName];
-        if (!isObject(bySever)) continue;
+        if (!isJsonObject(bySever)) continue;
         const ids = wanted.get(serverName) ?? new Set<string>();
         for (const keyId of Object.keys(bySever)) if (keyId.startsWith("ed25519:")) ids.add(keyId);
         wanted.set(serverName, ids);
@@ -381,10 +382,6 @@ export class KeyService {
     }
     return undefined;
   }
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 /** Whether a known key can be used for something that needs it valid until `min`. */

@@ -6,6 +6,11 @@ import { MatrixError } from "@hearth/federation";
 
 type Body = Record<string, unknown>;
 
+/** Whether a JSON value is an object (not null, not an array). */
+export function isJsonObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
 function bad(field: string, what: string): never {
   throw new MatrixError("M_BAD_JSON", `'${field}' must be ${what}`);
 }

@@ -6,6 +6,7 @@
  * users go to those servers.
  */
 import { MatrixError } from "@hearth/federation";
+import { isJsonObject } from "../../http/validate.js";
 import type { Database, WriteOp } from "../../storage/db.js";
 import type { CrossSigningUsage, E2eKeyStore, KeyObject } from "../../storage/e2e-keys.js";
 
@@ -37,12 +38,8 @@ function domainOf(userId: string): string {
   return userId.slice(userId.indexOf(":") + 1);
 }
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
 function object(v: unknown, what: string): Record<string, unknown> {
-  if (!isObject(v)) throw new MatrixError("M_BAD_JSON", `${what} must be an object`);
+  if (!isJsonObject(v)) throw new MatrixError("M_BAD_JSON", `${what} must be an object`);
   return v;
 }
 
@@ -50,8 +47,8 @@ function object(v: unknown, what: string): Record<string, unknown> {
 function withSignatures(keys: KeyObject, extra: Record<string, Record<string, string>>): KeyObject {
   if (Object.keys(extra).length === 0) return keys;
   const signatures: Record<string, Record<string, unknown>> = {};
-  for (const [signer, sigs] of Object.entries(isObject(keys.signatures) ? keys.signatures : {})) {
-    signatures[signer] = { ...(isObject(sigs) ? sigs : {}) };
+  for (const [signer, sigs] of Object.entries(isJsonObject(keys.signatures) ? keys.signatures : {})) {
+    signatures[signer] = { ...(isJsonObject(sigs) ? sigs : {}) };
   }
   for (const [signer, sigs] of Object.entries(extra)) signatures[signer] = { ...signatures[signer], ...sigs };
   return { ...keys, signatures };
@@ -59,7 +56,7 @@ function withSignatures(keys: KeyObject, extra: Record<string, Record<string, st
 
 /** The public key (unpadded base64) of a cross-signing key: its one `keys` entry. */
 function publicKeyOf(k: KeyObject): string | undefined {
-  const keys = isObject(k.keys) ? Object.values(k.keys) : [];
+  const keys = isJsonObject(k.keys) ? Object.values(k.keys) : [];
   return keys.length === 1 && typeof keys[0] === "string" ? keys[0] : undefined;
 }
 
@@ -107,10 +104,10 @@ export class E2eKeyService {
       if (!Array.isArray(dk.algorithms) || !dk.algorithms.every((a) => typeof a === "string")) {
         throw new MatrixError("M_BAD_JSON", "device_keys.algorithms must be a list of strings");
       }
-      if (!isObject(dk.keys) || !Object.values(dk.keys).every((k) => typeof k === "string")) {
+      if (!isJsonObject(dk.keys) || !Object.values(dk.keys).every((k) => typeof k === "string")) {
         throw new MatrixError("M_BAD_JSON", "device_keys.keys must map key IDs to keys");
       }
-      if (!isObject(dk.signatures))
+      if (!isJsonObject(dk.signatures))
         throw new MatrixError("M_BAD_JSON", "device_keys.signatures must be an object");
       const { unsigned: _unsigned, ...keys } = dk;
       const old = await store.deviceKeys(userId, deviceId);
@@ -229,14 +226,14 @@ export class E2eKeyService {
     const ops: WriteOp[] = [];
     const changed = new Set<string>();
     for (const [target, objects] of Object.entries(body)) {
-      if (!isObject(objects)) continue;
+      if (!isJsonObject(objects)) continue;
       for (const [keyId, signed] of Object.entries(objects)) {
-        if (!isObject(signed) || !isObject(signed.signatures)) {
+        if (!isJsonObject(signed) || !isJsonObject(signed.signatures)) {
           fail(target, keyId, "M_INVALID_SIGNATURE", "No signatures");
           continue;
         }
         const mine = signed.signatures[userId];
-        if (!isObject(mine) || Object.keys(mine).length === 0) {
+        if (!isJsonObject(mine) || Object.keys(mine).length === 0) {
           fail(target, keyId, "M_INVALID_SIGNATURE", "No signature by you");
           continue;
         }
@@ -354,10 +351,10 @@ export class E2eKeyService {
       timeout,
       (server, users, answer) => {
         for (const field of ["device_keys", "master_keys", "self_signing_keys"] as const) {
-          const part = isObject(answer[field]) ? answer[field] : {};
+          const part = isJsonObject(answer[field]) ? answer[field] : {};
           // Only the answering server's own users.
           for (const [userId, v] of Object.entries(part)) {
-            if (domainOf(userId) === server && userId in users && isObject(v)) out[field]![userId] = v;
+            if (domainOf(userId) === server && userId in users && isJsonObject(v)) out[field]![userId] = v;
           }
         }
       },
@@ -374,7 +371,7 @@ export class E2eKeyService {
       const out: Record<string, Record<string, Record<string, unknown>>> = {};
       const ops: WriteOp[] = [];
       for (const [userId, devices] of Object.entries(wanted)) {
-        if (!this.#isLocal(userId) || !isObject(devices)) continue;
+        if (!this.#isLocal(userId) || !isJsonObject(devices)) continue;
         for (const [deviceId, algorithm] of Object.entries(devices)) {
           if (typeof algorithm !== "string") continue;
           const otk = await store.firstOneTimeKey(userId, deviceId, algorithm);
@@ -416,9 +413,9 @@ export class E2eKeyService {
       "one_time_keys",
       timeout,
       (server, users, answer) => {
-        const part = isObject(answer.one_time_keys) ? answer.one_time_keys : {};
+        const part = isJsonObject(answer.one_time_keys) ? answer.one_time_keys : {};
         for (const [userId, v] of Object.entries(part)) {
-          if (domainOf(userId) === server && userId in users && isObject(v)) {
+          if (domainOf(userId) === server && userId in users && isJsonObject(v)) {
             oneTimeKeys[userId] = v as Record<string, Record<string, unknown>>;
           }
         }
@@ -445,7 +442,7 @@ export class E2eKeyService {
         try {
           if (!this.deps.remote) throw new Error("federation is not enabled");
           const answer = await this.deps.remote(server, path, { [field]: users }, timeoutMs);
-          if (!isObject(answer)) throw new Error("not a JSON object");
+          if (!isJsonObject(answer)) throw new Error("not a JSON object");
           take(server, users, answer);
         } catch (e) {
           failures[server] = failureOf(e);
@@ -465,7 +462,7 @@ function splitKeyId(id: string): [string, string] {
 
 /** A key object without `unsigned` (which is not part of what was signed). */
 function strip(k: unknown): KeyObject {
-  const { unsigned: _u, ...rest } = (isObject(k) ? k : {}) as KeyObject;
+  const { unsigned: _u, ...rest } = (isJsonObject(k) ? k : {}) as KeyObject;
   return rest;
 }
 

@@ -6,6 +6,7 @@
  * latest version takes keys (else 403 `M_WRONG_ROOM_KEYS_VERSION`); deleting a version deletes its keys.
  */
 import { MatrixError } from "@hearth/federation";
+import { isJsonObject } from "../../http/validate.js";
 import { type Database, del, type Keyspace, put, type WriteOp } from "../../storage/db.js";
 import { key, parts, prefixRange } from "../../storage/keys.js";
 
@@ -25,10 +26,6 @@ type KeyBackupData = Record<string, unknown> & {
   is_verified?: unknown;
 };
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
 /** Whether `incoming` should replace `existing` (the spec's order of preference). */
 function better(incoming: KeyBackupData, existing: KeyBackupData | undefined): boolean {
   if (!existing) return true;
@@ -42,13 +39,17 @@ function better(incoming: KeyBackupData, existing: KeyBackupData | undefined): b
 }
 
 function checkKeyData(v: unknown, where: string): KeyBackupData {
-  if (!isObject(v) || typeof v.first_message_index !== "number" || typeof v.forwarded_count !== "number") {
+  if (
+    !isJsonObject(v) ||
+    typeof v.first_message_index !== "number" ||
+    typeof v.forwarded_count !== "number"
+  ) {
     throw new MatrixError(
       "M_BAD_JSON",
       `${where}: key data needs first_message_index, forwarded_count, is_verified, session_data`,
     );
   }
-  if (typeof v.is_verified !== "boolean" || !isObject(v.session_data)) {
+  if (typeof v.is_verified !== "boolean" || !isJsonObject(v.session_data)) {
     throw new MatrixError("M_BAD_JSON", `${where}: key data needs is_verified and session_data`);
   }
   return v as KeyBackupData;
@@ -112,7 +113,7 @@ export class KeyBackupService {
   /** `POST /room_keys/version`. */
   createVersion(userId: string, body: Record<string, unknown>): Promise<{ version: string }> {
     const { algorithm, auth_data: authData } = body;
-    if (typeof algorithm !== "string" || !isObject(authData)) {
+    if (typeof algorithm !== "string" || !isJsonObject(authData)) {
       throw new MatrixError("M_BAD_JSON", "algorithm (string) and auth_data (object) are required");
     }
     return this.#serial(userId, async () => {
@@ -144,7 +145,7 @@ export class KeyBackupService {
       }
       if (body.algorithm !== v.record.algorithm)
         throw new MatrixError("M_INVALID_PARAM", "The algorithm cannot change");
-      if (!isObject(body.auth_data)) throw new MatrixError("M_BAD_JSON", "auth_data must be an object");
+      if (!isJsonObject(body.auth_data)) throw new MatrixError("M_BAD_JSON", "auth_data must be an object");
       await this.db.write([
         put(this.#versions, key(userId, v.version), { ...v.record, auth_data: body.auth_data }),
       ]);

@@ -6,6 +6,7 @@
  * (there is no relevance score: every result has rank 1). Pagination is an offset (`o<n>`).
  */
 import { MatrixError, stateMapKey } from "@hearth/federation";
+import { isJsonObject } from "../../http/validate.js";
 import type { EventStore, StoredEvent } from "../../storage/events.js";
 import type { RoomStore } from "../../storage/rooms.js";
 import { type SearchHit, type SearchIndex, searchWords } from "../../storage/search.js";
@@ -31,10 +32,6 @@ const KEYS = ["content.body", "content.name", "content.topic"];
 const MAX_HITS = 5_000;
 const MAX_LIMIT = 100;
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
 function contextLimit(ctx: Record<string, unknown>, name: string): number {
   const v = ctx[name] ?? 5;
   if (typeof v !== "number" || !Number.isInteger(v) || v < 0) {
@@ -49,10 +46,10 @@ export class SearchService {
 
   async search(user: { userId: string; deviceId?: string }, body: Json, nextBatch?: string): Promise<Json> {
     const categories = body.search_categories;
-    if (!isObject(categories)) throw new MatrixError("M_BAD_JSON", "search_categories must be an object");
+    if (!isJsonObject(categories)) throw new MatrixError("M_BAD_JSON", "search_categories must be an object");
     const criteria = categories.room_events;
     if (criteria === undefined) return { search_categories: {} };
-    if (!isObject(criteria)) throw new MatrixError("M_BAD_JSON", "room_events must be an object");
+    if (!isJsonObject(criteria)) throw new MatrixError("M_BAD_JSON", "room_events must be an object");
     const term = criteria.search_term;
     if (typeof term !== "string") throw new MatrixError("M_BAD_JSON", "search_term must be a string");
     const keys = criteria.keys ?? KEYS;
@@ -111,7 +108,7 @@ export class SearchService {
     const page = visible.slice(offset, offset + limit);
     const opts = { userId: user.userId, ...(user.deviceId ? { deviceId: user.deviceId } : {}) };
     const serialized = await this.deps.serialize(page, opts);
-    const eventContext = isObject(criteria.event_context) ? criteria.event_context : undefined;
+    const eventContext = isJsonObject(criteria.event_context) ? criteria.event_context : undefined;
     const results: Json[] = [];
     for (const [i, ev] of page.entries()) {
       const result: Json = { rank: 1, result: serialized[i] };

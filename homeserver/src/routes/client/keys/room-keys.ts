@@ -4,11 +4,8 @@
  */
 import { MatrixError } from "@hearth/federation";
 import { clientPaths, ok, type RequestContext, type Route } from "../../../http/route.js";
+import { isJsonObject } from "../../../http/validate.js";
 import type { KeyBackupService } from "../../../services/e2e-keys/key-backup-service.js";
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
 
 /** The room → session → key data map a `PUT /room_keys/keys…` body names. */
 async function uploadedRooms(req: RequestContext): Promise<Record<string, Record<string, unknown>>> {
@@ -17,13 +14,13 @@ async function uploadedRooms(req: RequestContext): Promise<Record<string, Record
   const sessionId = req.c.req.param("sessionId");
   if (roomId !== undefined && sessionId !== undefined) return { [roomId]: { [sessionId]: body } };
   if (roomId !== undefined) {
-    if (!isObject(body.sessions)) throw new MatrixError("M_BAD_JSON", "sessions must be an object");
+    if (!isJsonObject(body.sessions)) throw new MatrixError("M_BAD_JSON", "sessions must be an object");
     return { [roomId]: body.sessions };
   }
-  if (!isObject(body.rooms)) throw new MatrixError("M_BAD_JSON", "rooms must be an object");
+  if (!isJsonObject(body.rooms)) throw new MatrixError("M_BAD_JSON", "rooms must be an object");
   const out: Record<string, Record<string, unknown>> = {};
   for (const [id, room] of Object.entries(body.rooms)) {
-    if (!isObject(room) || !isObject(room.sessions))
+    if (!isJsonObject(room) || !isJsonObject(room.sessions))
       throw new MatrixError("M_BAD_JSON", `rooms.${id}.sessions must be an object`);
     out[id] = room.sessions;
   }
