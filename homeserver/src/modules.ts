@@ -104,6 +104,7 @@ export async function buildModules(ctx: ModuleContext): Promise<BuiltModules> {
   // The federation sender, when federation is configured (assigned below, before any request).
   let sender: FederationSender | undefined;
   const relations = new RelationStore(db);
+  await relations.load();
   const searchIndex = new SearchIndex(db);
   // Assigned once push rules and unread counts exist (below), before any request.
   let pushers: PusherService | undefined;
@@ -282,6 +283,8 @@ export async function buildModules(ctx: ModuleContext): Promise<BuiltModules> {
     },
   });
 
+  await e2eKeys.start();
+
   // Federation (Server-Server API), when a listener is configured.
   let federation: FederationModule | undefined;
   let membership: FederatedMembership | undefined;
@@ -414,10 +417,7 @@ export async function buildModules(ctx: ModuleContext): Promise<BuiltModules> {
       position: () => deviceLists.position,
       changes: (viewer, after, upTo) => deviceLists.changes(viewer, after, upTo),
     },
-    e2eKeys: async (userId, deviceId) => ({
-      oneTimeKeyCounts: await e2eKeys.oneTimeKeyCounts(userId, deviceId),
-      unusedFallbackKeyTypes: await e2eKeys.unusedFallbackKeyTypes(userId, deviceId),
-    }),
+    e2eKeys: (userId, deviceId) => e2eKeys.syncCounts(userId, deviceId),
     toDevice: {
       position: () => toDevice.position,
       forSync: (userId, deviceId, since, upTo) => toDevice.forSync(userId, deviceId, since, upTo),

@@ -51,6 +51,13 @@ export class E2eKeyStore {
     return out;
   }
 
+  /** The users with at least one device's identity keys stored. */
+  async usersWithDeviceKeys(): Promise<Set<string>> {
+    const out = new Set<string>();
+    for await (const k of this.#deviceKeys.keys()) out.add(parts(k)[0]!);
+    return out;
+  }
+
   setDeviceKeysOps(userId: string, deviceId: string, keys: KeyObject): WriteOp[] {
     return [put(this.#deviceKeys, key(userId, deviceId), keys)];
   }

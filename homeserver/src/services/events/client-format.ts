@@ -99,6 +99,7 @@ export class ClientEventFormatter {
    * sender (`m.replace`, the whole event, as since v1.7) and references (`m.reference`).
    */
   async #aggregations(ev: StoredEvent, options: FormatOptions): Promise<Record<string, unknown> | undefined> {
+    if (!this.relations!.mayHaveChildren(ev.eventId)) return undefined;
     const children = await this.relations!.children(ev.eventId);
     if (children.length === 0) return undefined;
     const out: Record<string, unknown> = {};
