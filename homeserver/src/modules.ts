@@ -22,7 +22,9 @@ import { presenceRoutes } from "./routes/client/presence/index.js";
 import { pushRuleRoutes } from "./routes/client/push-rules/index.js";
 import { pusherRoutes } from "./routes/client/pushers/index.js";
 import { roomRoutes } from "./routes/client/rooms/index.js";
+import { hierarchyRoute } from "./routes/client/spaces/index.js";
 import { sendToDevice } from "./routes/client/to-device/put-send-to-device.js";
+import { getHierarchyRoute } from "./routes/federation/get-hierarchy.js";
 import { federationMediaRoutes } from "./routes/federation/media.js";
 import { membershipRoutes } from "./routes/federation/membership-routes.js";
 import type { ModuleContext } from "./server.js";
@@ -54,6 +56,7 @@ import { PusherService } from "./services/push/pusher-service.js";
 import { UnreadCounter } from "./services/push/unread.js";
 import { DirectoryService } from "./services/rooms/directory-service.js";
 import { RoomService } from "./services/rooms/room-service.js";
+import { SpaceHierarchy } from "./services/rooms/space-hierarchy.js";
 import { UserDirectory } from "./services/rooms/user-directory.js";
 import { type ReadModule, readModule } from "./services/sync/module.js";
 import { ToDeviceService } from "./services/to-device/to-device-service.js";
@@ -157,6 +160,11 @@ export async function buildModules(ctx: ModuleContext): Promise<BuiltModules> {
       return (await federation.client.request(server, "POST", "/_matrix/federation/v1/publicRooms", { body }))
         .json;
     },
+  });
+  const spaces = new SpaceHierarchy({
+    rooms: roomStore,
+    events,
+    summary: (roomId) => directoryService.roomSummary(roomId),
   });
 
   // Push rules changes are mirrored into the `m.push_rules` account data (set once `reads` exists).
@@ -366,6 +374,7 @@ export async function buildModules(ctx: ModuleContext): Promise<BuiltModules> {
     });
     inboundRoutes.push(...membershipRoutes(inbound, membership));
     inboundRoutes.push(...federationMediaRoutes(config.serverName, media));
+    inboundRoutes.push(getHierarchyRoute(spaces));
     backfill = new BackfillService({
       serverName: config.serverName,
       pipeline,
@@ -445,6 +454,7 @@ export async function buildModules(ctx: ModuleContext): Promise<BuiltModules> {
       ...roomRoutes(rooms),
       ...directoryRoutes(directoryService),
       userDirectorySearch(new UserDirectory({ rooms: roomStore, events })),
+      hierarchyRoute(spaces),
       ...pushRuleRoutes(pushRules),
       ...pusherRoutes(pushers),
       ...miscRoutes({ db, events, rooms: roomStore, logger, now }),

@@ -619,6 +619,34 @@ describe.skipIf(missing !== undefined)("interoperability with a real Synapse", (
     }
   });
 
+  it("a Synapse user browses a Hearth space: the child it does not hold comes from our /hierarchy", async () => {
+    const space = await createRoom(alice, {
+      preset: "public_chat",
+      name: "Hearth space",
+      room_version: "10",
+      creation_content: { type: "m.space" },
+    });
+    const child = await createRoom(alice, { preset: "public_chat", name: "Space child", room_version: "10" });
+    expectStatus(
+      "alice adds the child",
+      await alice.put(`/_matrix/client/v3/rooms/${enc(space)}/state/m.space.child/${enc(child)}`, {
+        via: [cluster.node(1).name],
+      }),
+    );
+    // Synapse 1.67 previews only spaces it is in; the child, which it does not hold, it asks us for.
+    expectStatus(
+      "sam joins the space",
+      await sam.post(`/_matrix/client/v3/join/${enc(space)}?server_name=${enc(cluster.node(1).name)}`, {}),
+    );
+    const res = expectStatus(
+      "sam reads the hierarchy",
+      await sam.get(`/_matrix/client/v1/rooms/${enc(space)}/hierarchy`),
+    );
+    const rooms = res.rooms as Array<{ room_id: string; name?: string }>;
+    expect(rooms.map((r) => r.room_id)).toEqual([space, child]);
+    expect(rooms[1]!.name).toBe("Space child");
+  });
+
   it("public room directories are readable across servers", async () => {
     const roomId = await createRoom(alice, {
       preset: "public_chat",

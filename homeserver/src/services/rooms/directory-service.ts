@@ -160,8 +160,8 @@ export class DirectoryService {
     await this.deps.db.write(this.deps.directory.visibilityOps(roomId, visibility === "public"));
   }
 
-  /** The directory entry of one room, from its current state. */
-  async #entry(roomId: string): Promise<PublicRoom> {
+  /** A room's summary from its current state, as the public room list and the space hierarchy show it. */
+  async roomSummary(roomId: string): Promise<PublicRoom> {
     const state = await this.deps.rooms.currentState(roomId);
     const content = async (type: string): Promise<Record<string, unknown>> => {
       const id = state.get(stateMapKey(type, ""));
@@ -204,7 +204,7 @@ export class DirectoryService {
     const term = options.search?.toLowerCase();
     const all: PublicRoom[] = [];
     for (const roomId of await this.deps.directory.publicRooms()) {
-      const entry = await this.#entry(roomId);
+      const entry = await this.roomSummary(roomId);
       if (
         term &&
         ![entry.name, entry.topic, entry.canonical_alias].some((s) => s?.toLowerCase().includes(term))

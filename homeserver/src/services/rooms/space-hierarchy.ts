@@ -1,0 +1,157 @@
+/**
+ * Spaces (Client-Server API, "Spaces": `GET /rooms/{roomId}/hierarchy`; Server-Server API,
+ * `GET /hierarchy/{roomId}`): a space's rooms, found by walking its `m.space.child` state events
+ * breadth first. Only rooms this server holds are walked (children held only on other servers are
+ * not fetched over federation yet), and only rooms the requester may preview: rooms it is in or
+ * invited to, and rooms whose join rule is public or knock or whose history is world readable,
+ * or restricted rooms it may join.
+ */
+import { MatrixError, parseStateMapKey } from "@hearth/federation";
+import type { EventStore, StoredEvent } from "../../storage/events.js";
+import type { RoomStore } from "../../storage/rooms.js";
+import { currentStateEvent } from "./current-state.js";
+import type { PublicRoom } from "./directory-service.js";
+
+/** Who asks: a local user, or another server (federation). */
+export type HierarchyRequester = { readonly userId: string } | { readonly server: string };
+
+/** What the walk needs. */
+export interface SpaceHierarchyDeps {
+  readonly rooms: RoomStore;
+  readonly events: EventStore;
+  readonly summary: (roomId: string) => Promise<PublicRoom>;
+}
+
+/** A room of the hierarchy: its summary and its `m.space.child` events (stripped). */
+export type HierarchyRoom = PublicRoom & { children_state: Array<Record<string, unknown>> };
+
+const MAX_ROOMS = 1_000;
+const DEFAULT_LIMIT = 50;
+
+function domainOf(id: string): string {
+  return id.slice(id.indexOf(":") + 1);
+}
+
+/** Walks spaces. */
+export class SpaceHierarchy {
+  constructor(private readonly deps: SpaceHierarchyDeps) {}
+
+  /** Whether the requester may see a room's summary (see the file header). */
+  async mayPreview(who: HierarchyRequester, roomId: string): Promise<boolean> {
+    const { rooms } = this.deps;
+    if (!(await rooms.info(roomId))) return false;
+    if ("userId" in who) {
+      const m = (await rooms.membership(who.userId, roomId))?.membership;
+      if (m === "join" || m === "invite") return true;
+    } else {
+      for (const [userId, m] of await rooms.membersOfRoom(roomId)) {
+        if (m.membership === "join" && domainOf(userId) === who.server) return true;
+      }
+    }
+    const rules = (await currentStateEvent(this.deps, roomId, "m.room.join_rules"))?.pdu.content as
+      | { join_rule?: unknown; allow?: unknown }
+      | undefined;
+    const rule = rules?.join_rule;
+    if (rule === "public" || rule === "knock" || rule === "knock_restricted") return true;
+    const hv = (await currentStateEvent(this.deps, roomId, "m.room.history_visibility"))?.pdu.content as
+      | { history_visibility?: unknown }
+      | undefined;
+    if (hv?.history_visibility === "world_readable") return true;
+    if (
+      (rule === "restricted" || rule === "knock_restricted") &&
+      "userId" in who &&
+      Array.isArray(rules?.allow)
+    ) {
+      for (const a of rules.allow as Array<{ type?: unknown; room_id?: unknown }>) {
+        if (a.type !== "m.room_membership" || typeof a.room_id !== "string") continue;
+        if ((await rooms.membership(who.userId, a.room_id))?.membership === "join") return true;
+      }
+    }
+    return false;
+  }
+
+  /** A room's `m.space.child` events with a `via`, stripped, optionally only the suggested ones. */
+  async children(roomId: string, suggestedOnly: boolean): Promise<StoredEvent[]> {
+    const out: StoredEvent[] = [];
+    const state = await this.deps.rooms.currentState(roomId);
+    const ids = [...state].filter(([k]) => parseStateMapKey(k)[0] === "m.space.child").map(([, id]) => id);
+    for (const ev of await this.deps.events.getMany(ids)) {
+      if (!ev || ev.pdu.type !== "m.space.child") continue;
+      const content = ev.pdu.content as { via?: unknown; suggested?: unknown };
+      if (!Array.isArray(content.via) || content.via.length === 0) continue;
+      if (suggestedOnly && content.suggested !== true) continue;
+      out.push(ev);
+    }
+    return out;
+  }
+
+  /** One room's entry: summary and stripped child events. */
+  async entry(roomId: string, suggestedOnly: boolean): Promise<HierarchyRoom> {
+    const children = await this.children(roomId, suggestedOnly);
+    return {
+      ...(await this.deps.summary(roomId)),
+      children_state: children.map((ev) => ({
+        type: ev.pdu.type,
+        state_key: ev.pdu.state_key,
+        content: ev.pdu.content,
+        sender: ev.pdu.sender,
+        origin_server_ts: ev.pdu.origin_server_ts,
+      })),
+    };
+  }
+
+  /** `GET /rooms/{roomId}/hierarchy`: the walk, breadth first, paged by an offset (`h<n>`). */
+  async hierarchy(
+    who: { userId: string },
+    roomId: string,
+    options: { suggestedOnly: boolean; limit?: number; maxDepth?: number; from?: string },
+  ): Promise<{ rooms: HierarchyRoom[]; next_batch?: string }> {
+    if (!(await this.deps.rooms.info(roomId))) throw new MatrixError("M_NOT_FOUND", "Unknown room");
+    if (!(await this.mayPreview(who, roomId)))
+      throw new MatrixError("M_FORBIDDEN", "You may not preview this room");
+    let offset = 0;
+    if (options.from !== undefined) {
+      const m = /^h(\d{1,9})$/.exec(options.from);
+      if (!m) throw new MatrixError("M_INVALID_PARAM", "Invalid 'from' token");
+      offset = Number(m[1]);
+    }
+    const limit = Math.min(options.limit ?? DEFAULT_LIMIT, DEFAULT_LIMIT * 2);
+    const seen = new Set<string>([roomId]);
+    const queue: Array<{ roomId: string; depth: number }> = [{ roomId, depth: 0 }];
+    const walked: HierarchyRoom[] = [];
+    while (queue.length > 0 && walked.length < offset + limit + 1 && seen.size <= MAX_ROOMS) {
+      const next = queue.shift()!;
+      if (next.roomId !== roomId && !(await this.mayPreview(who, next.roomId))) continue;
+      const entry = await this.entry(next.roomId, options.suggestedOnly);
+      walked.push(entry);
+      if (options.maxDepth !== undefined && next.depth >= options.maxDepth) continue;
+      for (const child of entry.children_state) {
+        const childId = child.state_key as string;
+        if (seen.has(childId)) continue;
+        seen.add(childId);
+        queue.push({ roomId: childId, depth: next.depth + 1 });
+      }
+    }
+    const page = walked.slice(offset, offset + limit);
+    return { rooms: page, ...(walked.length > offset + limit ? { next_batch: `h${offset + limit}` } : {}) };
+  }
+
+  /** `GET /_matrix/federation/v1/hierarchy/{roomId}` for another server. */
+  async forServer(
+    server: string,
+    roomId: string,
+    suggestedOnly: boolean,
+  ): Promise<{ room: HierarchyRoom; children: HierarchyRoom[]; inaccessible_children: string[] }> {
+    if (!(await this.mayPreview({ server }, roomId))) throw new MatrixError("M_NOT_FOUND", "Unknown room");
+    const room = await this.entry(roomId, suggestedOnly);
+    const children: HierarchyRoom[] = [];
+    const inaccessible: string[] = [];
+    for (const child of room.children_state) {
+      const childId = child.state_key as string;
+      if (!(await this.deps.rooms.info(childId))) continue;
+      if (await this.mayPreview({ server }, childId)) children.push(await this.entry(childId, suggestedOnly));
+      else inaccessible.push(childId);
+    }
+    return { room, children, inaccessible_children: inaccessible };
+  }
+}
