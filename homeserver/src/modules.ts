@@ -18,6 +18,7 @@ import { roomKeyRoutes } from "./routes/client/keys/room-keys.js";
 import { mediaRoutes } from "./routes/client/media/index.js";
 import { metaRoutes } from "./routes/client/meta/index.js";
 import { miscRoutes } from "./routes/client/misc/index.js";
+import { openIdTokenRoute, openIdUserInfoRoute } from "./routes/client/misc/openid.js";
 import { presenceRoutes } from "./routes/client/presence/index.js";
 import { pushRuleRoutes } from "./routes/client/push-rules/index.js";
 import { pusherRoutes } from "./routes/client/pushers/index.js";
@@ -50,6 +51,7 @@ import {
 import { MediaService } from "./services/media/media-service.js";
 import { fetchRemoteMedia } from "./services/media/remote-media.js";
 import { Notifier } from "./services/notifier.js";
+import { OpenIdService } from "./services/openid/openid-service.js";
 import { PresenceService } from "./services/presence/presence-service.js";
 import { PushRulesService } from "./services/push/push-rules-service.js";
 import { PusherService } from "./services/push/pusher-service.js";
@@ -293,6 +295,8 @@ export async function buildModules(ctx: ModuleContext): Promise<BuiltModules> {
 
   await e2eKeys.start();
 
+  const openId = new OpenIdService(config.serverName, now);
+
   // Federation (Server-Server API), when a listener is configured.
   let federation: FederationModule | undefined;
   let membership: FederatedMembership | undefined;
@@ -374,7 +378,7 @@ export async function buildModules(ctx: ModuleContext): Promise<BuiltModules> {
     });
     inboundRoutes.push(...membershipRoutes(inbound, membership));
     inboundRoutes.push(...federationMediaRoutes(config.serverName, media));
-    inboundRoutes.push(getHierarchyRoute(spaces));
+    inboundRoutes.push(getHierarchyRoute(spaces), openIdUserInfoRoute(openId));
     backfill = new BackfillService({
       serverName: config.serverName,
       pipeline,
@@ -455,6 +459,7 @@ export async function buildModules(ctx: ModuleContext): Promise<BuiltModules> {
       ...directoryRoutes(directoryService),
       userDirectorySearch(new UserDirectory({ rooms: roomStore, events })),
       hierarchyRoute(spaces),
+      openIdTokenRoute(openId),
       ...pushRuleRoutes(pushRules),
       ...pusherRoutes(pushers),
       ...miscRoutes({ db, events, rooms: roomStore, logger, now }),

@@ -1,6 +1,7 @@
 // Two real servers in one process, each with its TLS federation listener (a test CA), talking over
 // 127.0.0.1 by IP-literal server names: joins, messages both ways, aliases, invites.
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { request as httpsRequest } from "node:https";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -19,6 +20,7 @@ async function freePort(): Promise<number> {
 }
 
 let dir: string;
+let caPem: string;
 const servers: TestServer[] = [];
 let alice: Client & { userId: string; deviceId: string };
 let bob: Client & { userId: string; deviceId: string };
@@ -50,6 +52,7 @@ async function federatedServer(
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "hearth-fed-"));
   const ca = await createTestCa();
+  caPem = ca.cert;
   const caFile = join(dir, "ca.pem");
   await writeFile(caFile, ca.cert);
   servers.push(await federatedServer(caFile, ca), await federatedServer(caFile, ca, "127.0.0.2"));
@@ -408,6 +411,46 @@ describe("federation between two Hearth servers", () => {
       { headers: { authorization: `Bearer ${bob.accessToken}` } },
     );
     expect(unknown.status).toBe(404);
+  }, 30_000);
+
+  it("issues OpenID tokens that a third party checks on the federation listener", async () => {
+    const issued = await alice.post(`/_matrix/client/v3/user/${enc(alice.userId)}/openid/request_token`, {});
+    expect(issued.status).toBe(200);
+    expect(issued.body).toMatchObject({
+      token_type: "Bearer",
+      matrix_server_name: servers[0]!.config.serverName,
+    });
+    const userinfo = (token: string) =>
+      new Promise<{ status: number; body: Record<string, unknown> }>((resolve, reject) => {
+        const [host, port] = servers[0]!.config.serverName.split(":");
+        const req = httpsRequest(
+          {
+            host,
+            port: Number(port),
+            path: `/_matrix/federation/v1/openid/userinfo?access_token=${enc(token)}`,
+            ca: caPem,
+          },
+          (res) => {
+            let body = "";
+            res.on("data", (c) => {
+              body += c;
+            });
+            res.on("end", () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(body) }));
+          },
+        );
+        req.on("error", reject);
+        req.end();
+      });
+    expect(await userinfo(issued.body.access_token as string)).toEqual({
+      status: 200,
+      body: { sub: alice.userId },
+    });
+    const bad = await userinfo("not-a-token");
+    expect(bad.status).toBe(401);
+    expect(bad.body.errcode).toBe("M_UNKNOWN_TOKEN");
+    expect(
+      (await bob.post(`/_matrix/client/v3/user/${enc(alice.userId)}/openid/request_token`, {})).status,
+    ).toBe(403);
   }, 30_000);
 
   it("lists the other server's public rooms (GET and POST /publicRooms?server=)", async () => {
