@@ -196,6 +196,7 @@ export async function buildModules(ctx: ModuleContext): Promise<BuiltModules> {
     rooms: roomStore,
     ruleset: (userId) => pushRules.ruleset(userId),
     readUpTo: (roomId, userId) => receipts.readUpTo(roomId, userId),
+    readUpToIn: (roomId, userId, threadId) => receipts.readUpToIn(roomId, userId, threadId),
   });
   await receipts.start();
   // Pushers: notifications to push gateways for the events users' rules say notify for.
@@ -420,6 +421,7 @@ export async function buildModules(ctx: ModuleContext): Promise<BuiltModules> {
     },
     pushRules: async (userId) => ({ global: await pushRules.ruleset(userId) }),
     unread: (userId, roomId, joinedAt, upTo) => unread.counts(userId, roomId, joinedAt, upTo),
+    unreadThreads: (userId, roomId, joinedAt, upTo) => unread.threadedCounts(userId, roomId, joinedAt, upTo),
     presence: {
       position: () => presence.position,
       events: (viewer, after, upTo) =>

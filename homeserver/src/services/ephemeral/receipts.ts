@@ -93,9 +93,17 @@ export class ReceiptService {
    * and `m.read.private` receipts, unthreaded or on the main timeline ("Receiving notifications").
    */
   async readUpTo(roomId: string, userId: string): Promise<number | undefined> {
+    return this.readUpToIn(roomId, userId, "main");
+  }
+
+  /**
+   * The same for one thread (`main`, or a thread root's event ID): the furthest of the user's
+   * unthreaded receipts and their receipts in that thread ("Threaded read receipts").
+   */
+  async readUpToIn(roomId: string, userId: string, threadId: string): Promise<number | undefined> {
     let furthest: number | undefined;
     for (const type of RECEIPT_TYPES) {
-      for (const thread of ["", "main"]) {
+      for (const thread of ["", threadId]) {
         const r = await this.deps.store.get(roomId, type, userId, thread);
         const ev = r && (await this.deps.events.get(r.eventId));
         if (ev && (furthest === undefined || ev.stream > furthest)) furthest = ev.stream;

@@ -10,6 +10,7 @@
  */
 import { userPowerLevel } from "@hearth/federation";
 import type { EventStore, StoredEvent } from "../../storage/events.js";
+import { relationOf } from "../../storage/relations.js";
 import type { RoomStore } from "../../storage/rooms.js";
 import { currentStateEvent } from "../rooms/current-state.js";
 import { evaluatePushRules, type PushContext } from "./evaluator.js";
@@ -27,6 +28,14 @@ export interface UnreadCounterDeps {
   readonly ruleset: (userId: string) => Promise<Ruleset>;
   /** The stream position of the latest event the user has read by receipt. */
   readonly readUpTo: (roomId: string, userId: string) => Promise<number | undefined>;
+  /** The same in one thread (`main` or a thread root's ID), for per-thread counts. */
+  readonly readUpToIn?: (roomId: string, userId: string, threadId: string) => Promise<number | undefined>;
+}
+
+/** Counts split by thread: the main timeline, and each thread root with unread events. */
+export interface ThreadedUnreadCounts {
+  readonly main: UnreadCounts;
+  readonly threads: Record<string, UnreadCounts>;
 }
 
 /**
@@ -64,6 +73,74 @@ export class UnreadCounter {
     this.#cache.set(key, { read, upTo, counts });
     if (this.#cache.size > MAX_CACHED) this.#cache.delete(this.#cache.keys().next().value!);
     return counts;
+  }
+
+  /**
+   * Counts per thread ("Receiving notifications", threaded): an event in a thread (`m.thread`) counts
+   * for its root, anything else for the main timeline; each against the user's read position in its
+   * thread (their unthreaded receipts, their receipts in that thread, their own latest event there,
+   * else their join). Counted afresh at each call over at most {@link MAX_UNREAD_SCAN} events after
+   * the earliest of those positions (no cache, unlike the unthreaded counts).
+   */
+  async threadedCounts(
+    userId: string,
+    roomId: string,
+    joinedAt: number,
+    upTo: number,
+  ): Promise<ThreadedUnreadCounts> {
+    const readIn = this.deps.readUpToIn ?? ((r: string, u: string) => this.deps.readUpTo(r, u));
+    const unthreaded = Math.max(joinedAt, (await readIn(roomId, userId, "")) ?? 0);
+    const positions = new Map<string, number>();
+    const readPosition = async (thread: string) => {
+      let p = positions.get(thread);
+      if (p === undefined) {
+        p = Math.max(unthreaded, (await readIn(roomId, userId, thread)) ?? 0);
+        positions.set(thread, p);
+      }
+      return p;
+    };
+    const counts = new Map<string, { notification_count: number; highlight_count: number }>();
+    const ownSeen = new Set<string>();
+    let ctx: RoomPushContext | undefined;
+    let ruleset: Promise<Ruleset> | undefined;
+    let cursor = upTo;
+    let scanned = 0;
+    while (cursor > unthreaded && scanned < MAX_UNREAD_SCAN) {
+      const evs = await this.deps.events.timeline(roomId, {
+        after: unthreaded,
+        upTo: cursor,
+        limit: BATCH,
+        reverse: true,
+      });
+      for (const ev of evs) {
+        if (++scanned > MAX_UNREAD_SCAN) break;
+        const relation = relationOf(ev.pdu.content);
+        const thread = relation?.relType === "m.thread" ? relation.parentId : "main";
+        if (ownSeen.has(thread) || ev.stream <= (await readPosition(thread))) continue;
+        // The user's own event marks everything before it in its thread as read.
+        if (ev.pdu.sender === userId) {
+          ownSeen.add(thread);
+          continue;
+        }
+        if (ev.rejected || ev.softFailed) continue;
+        ctx ??= roomPushContext(this.deps, roomId, userId);
+        ruleset ??= this.deps.ruleset(userId);
+        const outcome = await evaluatePushRules(
+          await ruleset,
+          ev.pdu as unknown as Record<string, unknown>,
+          ctx.forSender(ev),
+        );
+        if (!outcome.notify && !outcome.highlight) continue;
+        const c = counts.get(thread) ?? { notification_count: 0, highlight_count: 0 };
+        if (outcome.notify) c.notification_count++;
+        if (outcome.highlight) c.highlight_count++;
+        counts.set(thread, c);
+      }
+      if (evs.length < BATCH) break;
+      cursor = evs[evs.length - 1]!.stream - 1;
+    }
+    const { main = { notification_count: 0, highlight_count: 0 }, ...threads } = Object.fromEntries(counts);
+    return { main, threads };
   }
 
   /**

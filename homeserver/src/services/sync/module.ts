@@ -53,6 +53,7 @@ export interface ReadModuleDeps {
   readonly pushRules?: (userId: string) => Promise<Record<string, unknown>>;
   /** Unread notification counts for sync. */
   readonly unread?: SyncDeps["unread"];
+  readonly unreadThreads?: SyncDeps["unreadThreads"];
   /** Fetches older history from other servers when `/messages` pages past what we hold. */
   readonly backfill?: (roomId: string, limit: number) => Promise<number>;
   /** The syncing device's to-device messages. */
@@ -101,6 +102,7 @@ export async function readModule(deps: ReadModuleDeps): Promise<ReadModule> {
     ...(deps.ephemeral ? { ephemeral: deps.ephemeral } : {}),
     ...(deps.pushRules ? { pushRules: deps.pushRules } : {}),
     ...(deps.unread ? { unread: deps.unread } : {}),
+    ...(deps.unreadThreads ? { unreadThreads: deps.unreadThreads } : {}),
     ...(deps.presence ? { presence: deps.presence } : {}),
     ...(deps.toDevice ? { toDevice: deps.toDevice } : {}),
     ...(deps.deviceLists ? { deviceLists: deps.deviceLists } : {}),

@@ -13,7 +13,7 @@ import type { EventStore, StoredEvent } from "../../storage/events.js";
 import type { MembershipRecord, RoomStore } from "../../storage/rooms.js";
 import type { AccountDataEvent, AccountDataService } from "../account-data/account-data-service.js";
 import type { Notifier } from "../notifier.js";
-import type { UnreadCounts } from "../push/unread.js";
+import type { ThreadedUnreadCounts, UnreadCounts } from "../push/unread.js";
 import type { HistoryVisibility, RoomViewer } from "../visibility/history-visibility.js";
 import {
   type EventFilter,
@@ -101,6 +101,13 @@ export interface SyncDeps {
   readonly pushRules?: (userId: string) => Promise<Record<string, unknown>>;
   /** A joined room's unread notification counts for a user (joined at `joinedAt`), up to `upTo`. */
   readonly unread?: (userId: string, roomId: string, joinedAt: number, upTo: number) => Promise<UnreadCounts>;
+  /** The same split by thread (for filters with `unread_thread_notifications`). */
+  readonly unreadThreads?: (
+    userId: string,
+    roomId: string,
+    joinedAt: number,
+    upTo: number,
+  ) => Promise<ThreadedUnreadCounts>;
   /** Presence of users sharing rooms with the syncing user. */
   readonly presence?: PresenceSource;
   /** The syncing device's to-device messages. */
@@ -360,10 +367,16 @@ export class SyncService {
       ...state.sections,
       ephemeral: { events: ephemeral },
       account_data: { events: accountData },
-      unread_notifications: this.deps.unread
-        ? await this.deps.unread(req.userId, roomId, m.stream, upTo.events)
-        : { highlight_count: 0, notification_count: 0 },
+      unread_notifications: { highlight_count: 0, notification_count: 0 },
     };
+    // Split by thread when the filter asks (`unread_thread_notifications`), else one count.
+    if (filter.room?.timeline?.unread_thread_notifications && this.deps.unreadThreads) {
+      const counts = await this.deps.unreadThreads(req.userId, roomId, m.stream, upTo.events);
+      entry.unread_notifications = counts.main;
+      entry.unread_thread_notifications = counts.threads;
+    } else if (this.deps.unread) {
+      entry.unread_notifications = await this.deps.unread(req.userId, roomId, m.stream, upTo.events);
+    }
     if (state.summary) entry.summary = state.summary;
     return entry;
   }

@@ -93,3 +93,52 @@ describe("unread notification counts", () => {
     expect(await counts(bob, roomId)).toEqual({ notification_count: 2, highlight_count: 1 });
   });
 });
+
+describe("unread counts per thread", () => {
+  it("splits counts between the main timeline and each thread, with threaded receipts", async () => {
+    const created = await alice.post("/_matrix/client/v3/createRoom", { preset: "public_chat" });
+    const roomId = created.body.room_id as string;
+    await bob.post(`/_matrix/client/v3/join/${enc(roomId)}`);
+    await send(bob, roomId, "tm1", { body: "main one" });
+    const root = await send(bob, roomId, "troot", { body: "thread root" });
+    const reply = (txn: string, body: string) =>
+      send(bob, roomId, txn, { body, "m.relates_to": { rel_type: "m.thread", event_id: root } });
+    const t1 = await reply("tt1", "reply one");
+    await reply("tt2", "reply two");
+
+    const filter = enc(JSON.stringify({ room: { timeline: { unread_thread_notifications: true } } }));
+    const threaded = async () => {
+      const res = await alice.get(`/_matrix/client/v3/sync?filter=${filter}`);
+      const room = res.body.rooms.join[roomId];
+      return { main: room.unread_notifications, threads: room.unread_thread_notifications };
+    };
+    expect(await threaded()).toEqual({
+      main: { notification_count: 2, highlight_count: 0 },
+      threads: { [root]: { notification_count: 2, highlight_count: 0 } },
+    });
+    // A receipt in the thread reads the thread only.
+    await alice.post(`/_matrix/client/v3/rooms/${enc(roomId)}/receipt/m.read/${enc(t1)}`, {
+      thread_id: root,
+    });
+    expect(await threaded()).toEqual({
+      main: { notification_count: 2, highlight_count: 0 },
+      threads: { [root]: { notification_count: 1, highlight_count: 0 } },
+    });
+    // A receipt on the main timeline reads the main timeline only.
+    await alice.post(`/_matrix/client/v3/rooms/${enc(roomId)}/receipt/m.read/${enc(root)}`, {
+      thread_id: "main",
+    });
+    expect(await threaded()).toEqual({
+      main: { notification_count: 0, highlight_count: 0 },
+      threads: { [root]: { notification_count: 1, highlight_count: 0 } },
+    });
+    // Replying in the thread reads it; without the filter there is one count and no split.
+    await send(alice, roomId, "tt3", {
+      body: "my reply",
+      "m.relates_to": { rel_type: "m.thread", event_id: root },
+    });
+    expect(await threaded()).toEqual({ main: { notification_count: 0, highlight_count: 0 }, threads: {} });
+    const plain = await alice.get("/_matrix/client/v3/sync");
+    expect(plain.body.rooms.join[roomId].unread_thread_notifications).toBeUndefined();
+  });
+});
