@@ -21,7 +21,7 @@ import { miscRoutes } from "./routes/client/misc/index.js";
 import { openIdTokenRoute, openIdUserInfoRoute } from "./routes/client/misc/openid.js";
 import { presenceRoutes } from "./routes/client/presence/index.js";
 import { pushRuleRoutes } from "./routes/client/push-rules/index.js";
-import { pusherRoutes } from "./routes/client/pushers/index.js";
+import { notificationsRoute, pusherRoutes } from "./routes/client/pushers/index.js";
 import { roomRoutes } from "./routes/client/rooms/index.js";
 import { hierarchyRoute } from "./routes/client/spaces/index.js";
 import { sendToDevice } from "./routes/client/to-device/put-send-to-device.js";
@@ -53,6 +53,7 @@ import { fetchRemoteMedia } from "./services/media/remote-media.js";
 import { Notifier } from "./services/notifier.js";
 import { OpenIdService } from "./services/openid/openid-service.js";
 import { PresenceService } from "./services/presence/presence-service.js";
+import { NotificationsService } from "./services/push/notifications.js";
 import { PushRulesService } from "./services/push/push-rules-service.js";
 import { PusherService } from "./services/push/pusher-service.js";
 import { UnreadCounter } from "./services/push/unread.js";
@@ -464,6 +465,16 @@ export async function buildModules(ctx: ModuleContext): Promise<BuiltModules> {
       openIdTokenRoute(openId),
       ...pushRuleRoutes(pushRules),
       ...pusherRoutes(pushers),
+      notificationsRoute(
+        new NotificationsService({
+          rooms: roomStore,
+          events,
+          ruleset: (userId) => pushRules.ruleset(userId),
+          readUpTo: (roomId, userId) => receipts.readUpTo(roomId, userId),
+          serialize: async (evs, userId) =>
+            (await formatter.formatAll(evs, { userId })) as unknown as Record<string, unknown>[],
+        }),
+      ),
       ...miscRoutes({ db, events, rooms: roomStore, logger, now }),
       ...ephemeralRoutes(typing, receipts, setFullyRead),
       ...presenceRoutes(presence),

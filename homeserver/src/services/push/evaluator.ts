@@ -10,6 +10,8 @@ import type { PushRule, Ruleset } from "./push-rules-service.js";
 export interface PushOutcome {
   readonly notify: boolean;
   readonly highlight: boolean;
+  /** The matching rule's actions as written (for `/notifications` and push gateways' tweaks). */
+  readonly actions: readonly unknown[];
 }
 
 /** Room facts the conditions read, for the user whose rules are evaluated and the event's sender. */
@@ -23,7 +25,7 @@ export interface PushContext {
   notificationLevel(key: string): Promise<number>;
 }
 
-const NOTHING: PushOutcome = { notify: false, highlight: false };
+const NOTHING: PushOutcome = { notify: false, highlight: false, actions: [] };
 const KIND_ORDER = ["override", "content", "room", "sender", "underride"] as const;
 
 /** The outcome of a user's ruleset for an event: the actions of the first matching rule. */
@@ -67,7 +69,7 @@ function outcomeOf(actions: readonly unknown[]): PushOutcome {
     const t = a as { set_tweak?: unknown; value?: unknown } | null;
     return typeof t === "object" && t?.set_tweak === "highlight" && t.value !== false;
   });
-  return { notify, highlight: notify && highlight };
+  return { notify, highlight: notify && highlight, actions };
 }
 
 async function conditionHolds(

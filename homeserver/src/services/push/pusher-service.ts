@@ -13,7 +13,7 @@ import type { EventStore, StoredEvent } from "../../storage/events.js";
 import { key } from "../../storage/keys.js";
 import type { RoomStore } from "../../storage/rooms.js";
 import { currentStateEvent } from "../rooms/current-state.js";
-import { evaluatePushRules } from "./evaluator.js";
+import { evaluatePushRules, type PushOutcome } from "./evaluator.js";
 import type { Ruleset } from "./push-rules-service.js";
 import { roomPushContext } from "./unread.js";
 
@@ -185,21 +185,22 @@ export class PusherService {
         const unread = await this.deps.unreadCount(userId, roomId);
         for (const p of pushers) {
           if (p.kind !== "http" || typeof p.data.url !== "string") continue;
-          void this.#deliver(p, await this.#notification(p, ev, outcome.highlight, unread));
+          void this.#deliver(p, await this.#notification(p, ev, outcome, unread));
         }
       }
     }
   }
 
   /** The Push Gateway API's notification for one event and pusher. */
-  async #notification(p: StoredPusher, ev: StoredEvent, highlight: boolean, unread: number) {
+  async #notification(p: StoredPusher, ev: StoredEvent, outcome: PushOutcome, unread: number) {
+    const highlight = outcome.highlight;
     const { url: _url, ...data } = p.data;
     const device = {
       app_id: p.app_id,
       pushkey: p.pushkey,
       pushkey_ts: Math.floor(p.pushkey_ts / 1000),
       data,
-      tweaks: highlight ? { highlight: true } : {},
+      tweaks: tweaksOf(outcome.actions),
     };
     const notification: Record<string, unknown> = {
       event_id: ev.eventId,
@@ -262,4 +263,15 @@ export class PusherService {
       await new Promise((r) => setTimeout(r, delay).unref());
     }
   }
+}
+
+/** The `set_tweak` actions as the notification's `tweaks` (`highlight` without a value means true). */
+export function tweaksOf(actions: readonly unknown[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const a of actions) {
+    const t = a as { set_tweak?: unknown; value?: unknown } | null;
+    if (typeof t !== "object" || t === null || typeof t.set_tweak !== "string") continue;
+    out[t.set_tweak] = t.value === undefined && t.set_tweak === "highlight" ? true : t.value;
+  }
+  return out;
 }

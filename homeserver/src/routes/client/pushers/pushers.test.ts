@@ -110,6 +110,8 @@ describe("pushers", () => {
       data: { extra_field: "kept" },
     });
     expect(JSON.stringify(n.devices)).not.toContain(gatewayUrl);
+    // A message in a two-person room: the default one-to-one rule asks for the default sound.
+    expect((n.devices as Array<{ tweaks: unknown }>)[0]!.tweaks).toEqual({ sound: "default" });
     expect(received.every((r) => r.notification.sender !== alice.userId)).toBe(true);
 
     // A push key the gateway rejects is removed.
@@ -132,5 +134,44 @@ describe("pushers", () => {
     expect((await alice.get("/_matrix/client/v3/pushers")).body.pushers).toHaveLength(1);
     await alice.post("/_matrix/client/v3/pushers/set", { ...pusher("key-2"), kind: null });
     expect((await alice.get("/_matrix/client/v3/pushers")).body.pushers).toEqual([]);
+  });
+});
+
+describe("notifications", () => {
+  it("lists what notified the user, newest first, read or not, with the rule's actions", async () => {
+    const carol = await registerUser(server, "carol");
+    const room = (await bob.post("/_matrix/client/v3/createRoom", { preset: "public_chat" })).body
+      .room_id as string;
+    await carol.post(`/_matrix/client/v3/join/${enc(room)}`);
+    const say = async (c: Client, body: string, extra: Record<string, unknown> = {}) =>
+      (
+        await c.put(
+          `/_matrix/client/v3/rooms/${enc(room)}/send/m.room.message/n${body.length}${Date.now()}`,
+          {
+            msgtype: "m.text",
+            body,
+            ...extra,
+          },
+        )
+      ).body.event_id as string;
+    const first = await say(bob, "first");
+    await say(carol, "mine, no notification");
+    const mention = await say(bob, "hey carol", { "m.mentions": { user_ids: [carol.userId] } });
+    const list = await carol.get("/_matrix/client/v3/notifications");
+    expect(list.status).toBe(200);
+    const ids = list.body.notifications.map((n: { event: { event_id: string } }) => n.event.event_id);
+    expect(ids).toEqual([mention, first]);
+    // Carol's own later message marks the first as read.
+    expect(list.body.notifications.map((n: { read: boolean }) => n.read)).toEqual([false, true]);
+    expect(list.body.notifications[0]).toMatchObject({ room_id: room });
+    expect(list.body.notifications[0].actions).toContainEqual({ set_tweak: "highlight" });
+    const highlights = await carol.get("/_matrix/client/v3/notifications?only=highlight");
+    expect(
+      highlights.body.notifications.map((n: { event: { event_id: string } }) => n.event.event_id),
+    ).toEqual([mention]);
+    const paged = await carol.get("/_matrix/client/v3/notifications?limit=1");
+    expect(paged.body.notifications).toHaveLength(1);
+    const next = await carol.get(`/_matrix/client/v3/notifications?limit=1&from=${paged.body.next_token}`);
+    expect(next.body.notifications[0].event.event_id).toBe(first);
   });
 });
