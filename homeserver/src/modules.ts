@@ -58,6 +58,7 @@ import { PushRulesService } from "./services/push/push-rules-service.js";
 import { PusherService } from "./services/push/pusher-service.js";
 import { UnreadCounter } from "./services/push/unread.js";
 import { DirectoryService } from "./services/rooms/directory-service.js";
+import { ReportService } from "./services/rooms/report-service.js";
 import { RoomService } from "./services/rooms/room-service.js";
 import { SpaceHierarchy } from "./services/rooms/space-hierarchy.js";
 import { UserDirectory } from "./services/rooms/user-directory.js";
@@ -69,8 +70,10 @@ import { EventStore } from "./storage/events.js";
 import { MediaStore } from "./storage/media.js";
 import { PresenceStore } from "./storage/presence.js";
 import { PushRuleStore } from "./storage/push-rules.js";
+import { PusherStore } from "./storage/pushers.js";
 import { ReceiptStore } from "./storage/receipts.js";
 import { RelationStore } from "./storage/relations.js";
+import { ReportStore } from "./storage/reports.js";
 import { RoomStore } from "./storage/rooms.js";
 import { SearchIndex } from "./storage/search.js";
 import { StateGroupStore } from "./storage/state.js";
@@ -203,6 +206,7 @@ export async function buildModules(ctx: ModuleContext): Promise<BuiltModules> {
   // Pushers: notifications to push gateways for the events users' rules say notify for.
   pushers = new PusherService({
     db,
+    store: new PusherStore(db),
     events,
     rooms: roomStore,
     logger,
@@ -475,7 +479,9 @@ export async function buildModules(ctx: ModuleContext): Promise<BuiltModules> {
             (await formatter.formatAll(evs, { userId })) as unknown as Record<string, unknown>[],
         }),
       ),
-      ...miscRoutes({ db, events, rooms: roomStore, logger, now }),
+      ...miscRoutes(
+        new ReportService({ db, store: new ReportStore(db), events, rooms: roomStore, logger, now }),
+      ),
       ...ephemeralRoutes(typing, receipts, setFullyRead),
       ...presenceRoutes(presence),
       sendToDevice(toDevice),

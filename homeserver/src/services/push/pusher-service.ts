@@ -7,36 +7,19 @@
  */
 import { MatrixError } from "@hearth/federation";
 import type { Logger } from "pino";
-import type { Database, Keyspace } from "../../storage/db.js";
-import { del, put } from "../../storage/db.js";
+import type { Database, WriteOp } from "../../storage/db.js";
 import type { EventStore, StoredEvent } from "../../storage/events.js";
-import { key } from "../../storage/keys.js";
+import type { Pusher, PusherStore, StoredPusher } from "../../storage/pushers.js";
 import type { RoomStore } from "../../storage/rooms.js";
 import { currentStateEvent } from "../rooms/current-state.js";
 import { evaluatePushRules, type PushOutcome } from "./evaluator.js";
 import type { Ruleset } from "./push-rules-service.js";
 import { roomPushContext } from "./unread.js";
 
-/** A pusher as `GET /pushers` lists it. */
-export interface Pusher {
-  readonly pushkey: string;
-  readonly kind: string;
-  readonly app_id: string;
-  readonly app_display_name: string;
-  readonly device_display_name: string;
-  readonly profile_tag?: string;
-  readonly lang: string;
-  readonly data: { readonly url?: string; readonly format?: string; readonly [k: string]: unknown };
-}
-
-interface StoredPusher extends Pusher {
-  readonly user_id: string;
-  readonly pushkey_ts: number;
-}
-
 /** What the pusher service needs. */
 export interface PusherDeps {
   readonly db: Database;
+  readonly store: PusherStore;
   readonly events: EventStore;
   readonly rooms: RoomStore;
   readonly logger: Pick<Logger, "debug" | "info" | "warn">;
@@ -82,17 +65,15 @@ function requiredString(body: Record<string, unknown>, name: string, max = 512):
 
 /** Pushers and their notifications. */
 export class PusherService {
-  readonly #store: Keyspace<StoredPusher>;
   /** Every pusher, by user (loaded at start; they are few). */
   readonly #byUser = new Map<string, StoredPusher[]>();
 
-  constructor(private readonly deps: PusherDeps) {
-    this.#store = deps.db.keyspace("pushers");
-  }
+  constructor(private readonly deps: PusherDeps) {}
 
   async start(): Promise<void> {
-    for await (const p of this.#store.values())
+    for (const p of await this.deps.store.all()) {
       this.#byUser.set(p.user_id, [...(this.#byUser.get(p.user_id) ?? []), p]);
+    }
   }
 
   /** `GET /pushers`. */
@@ -146,17 +127,14 @@ export class PusherService {
     const append = body.append === true;
     await this.#remove(
       (p) => p.app_id === appId && p.pushkey === pushkey && (p.user_id === userId || !append),
-      [put(this.#store, key(userId, appId, pushkey), pusher)],
+      this.deps.store.putOps(pusher),
     );
     this.#byUser.set(userId, [...(this.#byUser.get(userId) ?? []), pusher]);
   }
 
-  async #remove(which: (p: StoredPusher) => boolean, extra: ReturnType<typeof put>[] = []): Promise<void> {
+  async #remove(which: (p: StoredPusher) => boolean, extra: WriteOp[] = []): Promise<void> {
     const gone = [...this.#byUser.values()].flat().filter(which);
-    await this.deps.db.write([
-      ...gone.map((p) => del(this.#store, key(p.user_id, p.app_id, p.pushkey))),
-      ...extra,
-    ]);
+    await this.deps.db.write([...gone.flatMap((p) => this.deps.store.deleteOps(p)), ...extra]);
     for (const p of gone) {
       const left = (this.#byUser.get(p.user_id) ?? []).filter((q) => q !== p);
       if (left.length > 0) this.#byUser.set(p.user_id, left);
