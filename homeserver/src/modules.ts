@@ -74,6 +74,7 @@ import { PusherStore } from "./storage/pushers.js";
 import { ReceiptStore } from "./storage/receipts.js";
 import { RelationStore } from "./storage/relations.js";
 import { ReportStore } from "./storage/reports.js";
+import { RoomKeyStore } from "./storage/room-keys.js";
 import { RoomStore } from "./storage/rooms.js";
 import { SearchIndex } from "./storage/search.js";
 import { StateGroupStore } from "./storage/state.js";
@@ -486,7 +487,7 @@ export async function buildModules(ctx: ModuleContext): Promise<BuiltModules> {
       ...presenceRoutes(presence),
       sendToDevice(toDevice),
       ...mediaRoutes(media, config.maxUploadBytes),
-      ...roomKeyRoutes(new KeyBackupService(db)),
+      ...roomKeyRoutes(new KeyBackupService(db, new RoomKeyStore(db))),
       ...keyRoutes({
         keys: e2eKeys,
         uia: accounts.uia,

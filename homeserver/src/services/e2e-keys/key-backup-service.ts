@@ -7,29 +7,19 @@
  */
 import { MatrixError } from "@hearth/federation";
 import { isJsonObject } from "../../http/validate.js";
-import { type Database, del, type Keyspace, put, type WriteOp } from "../../storage/db.js";
-import { key, parts, prefixRange } from "../../storage/keys.js";
+import type { Database, WriteOp } from "../../storage/db.js";
+import type { BackupVersionRecord, KeyBackupData, RoomKeyStore } from "../../storage/room-keys.js";
 
-/** A backup version's record. */
-interface VersionRecord {
-  readonly algorithm: string;
-  readonly auth_data: Record<string, unknown>;
-  /** Bumped on every change of the keys, as `etag`. */
-  readonly etag: number;
-  readonly deleted?: boolean;
-}
-
-/** One backed-up session key ("KeyBackupData"). */
-type KeyBackupData = Record<string, unknown> & {
+type KeyData = KeyBackupData & {
   first_message_index?: unknown;
   forwarded_count?: unknown;
   is_verified?: unknown;
 };
 
 /** Whether `incoming` should replace `existing` (the spec's order of preference). */
-function better(incoming: KeyBackupData, existing: KeyBackupData | undefined): boolean {
+function better(incoming: KeyData, existing: KeyData | undefined): boolean {
   if (!existing) return true;
-  const verified = (k: KeyBackupData) => k.is_verified === true;
+  const verified = (k: KeyData) => k.is_verified === true;
   if (verified(incoming) !== verified(existing)) return verified(incoming);
   const n = (v: unknown) => (typeof v === "number" ? v : Number.MAX_SAFE_INTEGER);
   if (n(incoming.first_message_index) !== n(existing.first_message_index)) {
@@ -38,7 +28,7 @@ function better(incoming: KeyBackupData, existing: KeyBackupData | undefined): b
   return n(incoming.forwarded_count) < n(existing.forwarded_count);
 }
 
-function checkKeyData(v: unknown, where: string): KeyBackupData {
+function checkKeyData(v: unknown, where: string): KeyData {
   if (
     !isJsonObject(v) ||
     typeof v.first_message_index !== "number" ||
@@ -52,20 +42,18 @@ function checkKeyData(v: unknown, where: string): KeyBackupData {
   if (typeof v.is_verified !== "boolean" || !isJsonObject(v.session_data)) {
     throw new MatrixError("M_BAD_JSON", `${where}: key data needs is_verified and session_data`);
   }
-  return v as KeyBackupData;
+  return v as KeyData;
 }
 
 /** Backup versions and keys. */
 export class KeyBackupService {
-  readonly #versions: Keyspace<VersionRecord>;
-  readonly #keys: Keyspace<KeyBackupData>;
   /** Writes of one user run one at a time (read-compare-write of keys and etags). */
   readonly #locks = new Map<string, Promise<unknown>>();
 
-  constructor(private readonly db: Database) {
-    this.#versions = db.keyspace("room_key_versions");
-    this.#keys = db.keyspace("room_keys");
-  }
+  constructor(
+    private readonly db: Database,
+    private readonly store: RoomKeyStore,
+  ) {}
 
   async #serial<T>(userId: string, fn: () => Promise<T>): Promise<T> {
     const prev = this.#locks.get(userId) ?? Promise.resolve();
@@ -78,33 +66,18 @@ export class KeyBackupService {
     return run;
   }
 
-  /** The latest version (not deleted) and its record. */
-  async #latest(userId: string): Promise<{ version: number; record: VersionRecord } | undefined> {
-    for await (const [k, record] of this.#versions.iterator({ ...prefixRange(userId), reverse: true })) {
-      if (record.deleted) continue;
-      return { version: Number(parts(k)[1]), record };
-    }
-    return undefined;
-  }
-
-  async #version(userId: string, version: string): Promise<{ version: number; record: VersionRecord }> {
+  async #version(userId: string, version: string): Promise<{ version: number; record: BackupVersionRecord }> {
     const n = /^\d{1,15}$/.test(version) ? Number(version) : undefined;
-    const record = n !== undefined ? await this.#versions.get(key(userId, n)) : undefined;
+    const record = n !== undefined ? await this.store.version(userId, n) : undefined;
     if (!record || record.deleted) throw new MatrixError("M_NOT_FOUND", "Unknown backup version");
     return { version: n!, record };
   }
 
-  async #count(userId: string, version: number): Promise<number> {
-    let n = 0;
-    for await (const _ of this.#keys.keys(prefixRange(userId, version))) n++;
-    return n;
-  }
-
-  async #info(userId: string, v: { version: number; record: VersionRecord }) {
+  async #info(userId: string, v: { version: number; record: BackupVersionRecord }) {
     return {
       algorithm: v.record.algorithm,
       auth_data: v.record.auth_data,
-      count: await this.#count(userId, v.version),
+      count: await this.store.count(userId, v.version),
       etag: String(v.record.etag),
       version: String(v.version),
     };
@@ -117,21 +90,17 @@ export class KeyBackupService {
       throw new MatrixError("M_BAD_JSON", "algorithm (string) and auth_data (object) are required");
     }
     return this.#serial(userId, async () => {
-      let last = 0;
-      for await (const k of this.#versions.keys({ ...prefixRange(userId), reverse: true, limit: 1 })) {
-        last = Number(parts(k)[1]);
-      }
-      const version = last + 1;
-      await this.db.write([
-        put(this.#versions, key(userId, version), { algorithm, auth_data: authData, etag: 0 }),
-      ]);
+      const version = (await this.store.lastNumber(userId)) + 1;
+      await this.db.write(
+        this.store.putVersionOps(userId, version, { algorithm, auth_data: authData, etag: 0 }),
+      );
       return { version: String(version) };
     });
   }
 
   /** `GET /room_keys/version[/{version}]`. */
   async getVersion(userId: string, version?: string) {
-    const v = version === undefined ? await this.#latest(userId) : await this.#version(userId, version);
+    const v = version === undefined ? await this.store.latest(userId) : await this.#version(userId, version);
     if (!v) throw new MatrixError("M_NOT_FOUND", "No current backup version");
     return this.#info(userId, v);
   }
@@ -146,9 +115,9 @@ export class KeyBackupService {
       if (body.algorithm !== v.record.algorithm)
         throw new MatrixError("M_INVALID_PARAM", "The algorithm cannot change");
       if (!isJsonObject(body.auth_data)) throw new MatrixError("M_BAD_JSON", "auth_data must be an object");
-      await this.db.write([
-        put(this.#versions, key(userId, v.version), { ...v.record, auth_data: body.auth_data }),
-      ]);
+      await this.db.write(
+        this.store.putVersionOps(userId, v.version, { ...v.record, auth_data: body.auth_data }),
+      );
     });
   }
 
@@ -156,8 +125,9 @@ export class KeyBackupService {
   deleteVersion(userId: string, version: string): Promise<void> {
     return this.#serial(userId, async () => {
       const v = await this.#version(userId, version);
-      const ops: WriteOp[] = [put(this.#versions, key(userId, v.version), { ...v.record, deleted: true })];
-      for await (const k of this.#keys.keys(prefixRange(userId, v.version))) ops.push(del(this.#keys, k));
+      const ops = this.store.putVersionOps(userId, v.version, { ...v.record, deleted: true });
+      for (const k of await this.store.keys(userId, v.version))
+        ops.push(...this.store.deleteKeyOps(userId, v.version, k));
       await this.db.write(ops);
     });
   }
@@ -173,10 +143,9 @@ export class KeyBackupService {
   ): Promise<{ count: number; etag: string }> {
     return this.#serial(userId, async () => {
       if (version === undefined) throw new MatrixError("M_MISSING_PARAM", "version is required");
-      const latest = await this.#latest(userId);
+      const latest = await this.store.latest(userId);
       if (!latest || String(latest.version) !== version) {
-        const v = await this.#versions.get(key(userId, /^\d{1,15}$/.test(version) ? Number(version) : 0));
-        if (!v || v.deleted) throw new MatrixError("M_NOT_FOUND", "Unknown backup version");
+        await this.#version(userId, version);
         throw new MatrixError("M_WRONG_ROOM_KEYS_VERSION", "Not the current backup version", {
           current_version: latest ? String(latest.version) : null,
         });
@@ -185,18 +154,27 @@ export class KeyBackupService {
       for (const [roomId, sessions] of Object.entries(rooms)) {
         for (const [sessionId, data] of Object.entries(sessions)) {
           const incoming = checkKeyData(data, `${roomId}/${sessionId}`);
-          const k = key(userId, latest.version, roomId, sessionId);
-          if (better(incoming, await this.#keys.get(k))) ops.push(put(this.#keys, k, incoming));
+          const existing = await this.store.getKey(userId, latest.version, roomId, sessionId);
+          if (better(incoming, existing))
+            ops.push(...this.store.putKeyOps(userId, latest.version, roomId, sessionId, incoming));
         }
       }
-      let etag = latest.record.etag;
-      if (ops.length > 0) {
-        etag++;
-        ops.push(put(this.#versions, key(userId, latest.version), { ...latest.record, etag }));
-        await this.db.write(ops);
-      }
-      return { count: await this.#count(userId, latest.version), etag: String(etag) };
+      return this.#bumpEtag(userId, latest, ops);
     });
+  }
+
+  /** Writes `ops` with the version's etag bumped (nothing when there are none); the new count and etag. */
+  async #bumpEtag(
+    userId: string,
+    v: { version: number; record: BackupVersionRecord },
+    ops: WriteOp[],
+  ): Promise<{ count: number; etag: string }> {
+    let etag = v.record.etag;
+    if (ops.length > 0) {
+      etag++;
+      await this.db.write([...ops, ...this.store.putVersionOps(userId, v.version, { ...v.record, etag })]);
+    }
+    return { count: await this.store.count(userId, v.version), etag: String(etag) };
   }
 
   /** `GET /room_keys/keys[/{roomId}[/{sessionId}]]`: room → session → key data. */
@@ -208,13 +186,9 @@ export class KeyBackupService {
   ): Promise<Record<string, Record<string, KeyBackupData>>> {
     if (version === undefined) throw new MatrixError("M_MISSING_PARAM", "version is required");
     const v = await this.#version(userId, version);
-    const range =
-      roomId === undefined ? prefixRange(userId, v.version) : prefixRange(userId, v.version, roomId);
     const out: Record<string, Record<string, KeyBackupData>> = {};
-    for await (const [k, data] of this.#keys.iterator(range)) {
-      const [, , room, session] = parts(k);
-      if (sessionId !== undefined && session !== sessionId) continue;
-      out[room!] = { ...out[room!], [session!]: data };
+    for (const k of await this.store.keys(userId, v.version, roomId, sessionId)) {
+      out[k.roomId] = { ...out[k.roomId], [k.sessionId]: k.data };
     }
     return out;
   }
@@ -229,19 +203,10 @@ export class KeyBackupService {
     return this.#serial(userId, async () => {
       if (version === undefined) throw new MatrixError("M_MISSING_PARAM", "version is required");
       const v = await this.#version(userId, version);
-      const range =
-        roomId === undefined ? prefixRange(userId, v.version) : prefixRange(userId, v.version, roomId);
-      const ops: WriteOp[] = [];
-      for await (const k of this.#keys.keys(range)) {
-        if (sessionId === undefined || parts(k)[3] === sessionId) ops.push(del(this.#keys, k));
-      }
-      let etag = v.record.etag;
-      if (ops.length > 0) {
-        etag++;
-        ops.push(put(this.#versions, key(userId, v.version), { ...v.record, etag }));
-        await this.db.write(ops);
-      }
-      return { count: await this.#count(userId, v.version), etag: String(etag) };
+      const ops = (await this.store.keys(userId, v.version, roomId, sessionId)).flatMap((k) =>
+        this.store.deleteKeyOps(userId, v.version, k),
+      );
+      return this.#bumpEtag(userId, v, ops);
     });
   }
 }
