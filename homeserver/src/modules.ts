@@ -172,6 +172,15 @@ export async function buildModules(ctx: ModuleContext): Promise<BuiltModules> {
     rooms: roomStore,
     events,
     summary: (roomId) => directoryService.roomSummary(roomId),
+    remote: async (server, roomId, suggestedOnly) => {
+      if (!federation) throw new Error("federation is not enabled");
+      const path = `/_matrix/federation/v1/hierarchy/${encodeURIComponent(roomId)}`;
+      return (
+        await federation.client.request(server, "GET", path, {
+          query: { suggested_only: String(suggestedOnly) },
+        })
+      ).json;
+    },
   });
 
   // Push rules changes are mirrored into the `m.push_rules` account data (set once `reads` exists).

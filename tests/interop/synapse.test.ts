@@ -619,7 +619,7 @@ describe.skipIf(missing !== undefined)("interoperability with a real Synapse", (
     }
   });
 
-  it("a Synapse user browses a Hearth space: the child it does not hold comes from our /hierarchy", async () => {
+  it("spaces across Hearth and Synapse: each fetches the children it does not hold from the other", async () => {
     const space = await createRoom(alice, {
       preset: "public_chat",
       name: "Hearth space",
@@ -645,6 +645,27 @@ describe.skipIf(missing !== undefined)("interoperability with a real Synapse", (
     const rooms = res.rooms as Array<{ room_id: string; name?: string }>;
     expect(rooms.map((r) => r.room_id)).toEqual([space, child]);
     expect(rooms[1]!.name).toBe("Space child");
+
+    // And the other way: a child only Synapse holds, in the Hearth space, comes from Synapse's /hierarchy.
+    const onSynapse = await createRoom(sam, {
+      preset: "public_chat",
+      name: "Synapse child",
+      room_version: "10",
+    });
+    expectStatus(
+      "alice adds the Synapse child",
+      await alice.put(`/_matrix/client/v3/rooms/${enc(space)}/state/m.space.child/${enc(onSynapse)}`, {
+        via: [syn.name],
+      }),
+    );
+    const ours = expectStatus(
+      "alice reads the hierarchy",
+      await alice.get(`/_matrix/client/v1/rooms/${enc(space)}/hierarchy`),
+    );
+    const found = (ours.rooms as Array<{ room_id: string; name?: string }>).find(
+      (r) => r.room_id === onSynapse,
+    );
+    expect(found?.name).toBe("Synapse child");
   });
 
   it("public room directories are readable across servers", async () => {

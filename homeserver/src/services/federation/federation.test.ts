@@ -453,6 +453,35 @@ describe("federation between two Hearth servers", () => {
     ).toBe(403);
   }, 30_000);
 
+  it("walks a space into children only the other server holds (federation /hierarchy)", async () => {
+    const space = (
+      await alice.post("/_matrix/client/v3/createRoom", {
+        preset: "public_chat",
+        name: "Mixed space",
+        creation_content: { type: "m.space" },
+      })
+    ).body.room_id as string;
+    const remotePublic = (
+      await bob.post("/_matrix/client/v3/createRoom", { preset: "public_chat", name: "Bob's" })
+    ).body.room_id as string;
+    const remotePrivate = (
+      await bob.post("/_matrix/client/v3/createRoom", { preset: "private_chat", name: "Hidden" })
+    ).body.room_id as string;
+    const via = [servers[1]!.config.serverName];
+    for (const child of [remotePublic, remotePrivate]) {
+      const res = await alice.put(
+        `/_matrix/client/v3/rooms/${enc(space)}/state/m.space.child/${enc(child)}`,
+        { via },
+      );
+      expect(res.status).toBe(200);
+    }
+    const res = await alice.get(`/_matrix/client/v1/rooms/${enc(space)}/hierarchy`);
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    const rooms = res.body.rooms as Array<{ room_id: string; name?: string }>;
+    expect(rooms.map((r) => r.room_id)).toEqual([space, remotePublic]);
+    expect(rooms[1]!.name).toBe("Bob's");
+  }, 30_000);
+
   it("lists the other server's public rooms (GET and POST /publicRooms?server=)", async () => {
     const name = servers[0]!.config.serverName;
     const created = await alice.post("/_matrix/client/v3/createRoom", {

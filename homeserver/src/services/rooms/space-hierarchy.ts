@@ -1,8 +1,8 @@
 /**
  * Spaces (Client-Server API, "Spaces": `GET /rooms/{roomId}/hierarchy`; Server-Server API,
  * `GET /hierarchy/{roomId}`): a space's rooms, found by walking its `m.space.child` state events
- * breadth first. Only rooms this server holds are walked (children held only on other servers are
- * not fetched over federation yet), and only rooms the requester may preview: rooms it is in or
+ * breadth first. Children held only on other servers are asked of the servers in their `via`
+ * (`GET /_matrix/federation/v1/hierarchy`). Only rooms the requester may preview are shown: rooms it is in or
  * invited to, and rooms whose join rule is public or knock or whose history is world readable,
  * or restricted rooms it may join.
  */
@@ -20,6 +20,11 @@ export interface SpaceHierarchyDeps {
   readonly rooms: RoomStore;
   readonly events: EventStore;
   readonly summary: (roomId: string) => Promise<PublicRoom>;
+  /**
+   * `GET /_matrix/federation/v1/hierarchy/{roomId}` on `server`, for children this server does not
+   * hold; undefined without federation.
+   */
+  readonly remote?: (server: string, roomId: string, suggestedOnly: boolean) => Promise<unknown>;
 }
 
 /** A room of the hierarchy: its summary and its `m.space.child` events (stripped). */
@@ -117,23 +122,109 @@ export class SpaceHierarchy {
     }
     const limit = Math.min(options.limit ?? DEFAULT_LIMIT, DEFAULT_LIMIT * 2);
     const seen = new Set<string>([roomId]);
-    const queue: Array<{ roomId: string; depth: number }> = [{ roomId, depth: 0 }];
+    const queue: Array<{ roomId: string; depth: number; via: readonly string[] }> = [
+      { roomId, depth: 0, via: [] },
+    ];
     const walked: HierarchyRoom[] = [];
+    // Entries other servers gave us (a child's answer also carries its own children).
+    const fetched = new Map<string, HierarchyRoom>();
     while (queue.length > 0 && walked.length < offset + limit + 1 && seen.size <= MAX_ROOMS) {
       const next = queue.shift()!;
-      if (next.roomId !== roomId && !(await this.mayPreview(who, next.roomId))) continue;
-      const entry = await this.entry(next.roomId, options.suggestedOnly);
+      let entry: HierarchyRoom | undefined;
+      if (next.roomId === roomId || (await this.deps.rooms.info(next.roomId))) {
+        if (next.roomId !== roomId && !(await this.mayPreview(who, next.roomId))) continue;
+        entry = await this.entry(next.roomId, options.suggestedOnly);
+      } else {
+        entry =
+          fetched.get(next.roomId) ??
+          (await this.#fetch(next.roomId, next.via, options.suggestedOnly, fetched));
+        if (!entry || !(await this.#mayPreviewRemote(who, entry))) continue;
+      }
       walked.push(entry);
       if (options.maxDepth !== undefined && next.depth >= options.maxDepth) continue;
       for (const child of entry.children_state) {
         const childId = child.state_key as string;
         if (seen.has(childId)) continue;
         seen.add(childId);
-        queue.push({ roomId: childId, depth: next.depth + 1 });
+        const via = (child.content as { via?: unknown }).via;
+        queue.push({
+          roomId: childId,
+          depth: next.depth + 1,
+          via: Array.isArray(via) ? via.filter((v): v is string => typeof v === "string") : [],
+        });
       }
     }
     const page = walked.slice(offset, offset + limit);
     return { rooms: page, ...(walked.length > offset + limit ? { next_batch: `h${offset + limit}` } : {}) };
+  }
+
+  /**
+   * A child held only elsewhere, from the first of its `via` servers that answers; its own children
+   * in the answer are kept in `fetched` for when the walk reaches them.
+   */
+  async #fetch(
+    roomId: string,
+    via: readonly string[],
+    suggestedOnly: boolean,
+    fetched: Map<string, HierarchyRoom>,
+  ): Promise<HierarchyRoom | undefined> {
+    if (!this.deps.remote) return undefined;
+    for (const server of via.slice(0, 3)) {
+      try {
+        const answer = (await this.deps.remote(server, roomId, suggestedOnly)) as {
+          room?: unknown;
+          children?: unknown;
+        };
+        const room = answer?.room as HierarchyRoom | undefined;
+        if (!room || room.room_id !== roomId || !Array.isArray(room.children_state)) continue;
+        for (const c of Array.isArray(answer.children) ? (answer.children as HierarchyRoom[]) : []) {
+          if (typeof c?.room_id === "string" && Array.isArray(c.children_state)) fetched.set(c.room_id, c);
+        }
+        return room;
+      } catch {
+        // The next server, if any.
+      }
+    }
+    return undefined;
+  }
+
+  /**
+   * Whether a local user may preview a room only another server holds, from what that server says
+   * of it: public or knock join rules, world-readable history, or a restricted room allowing a room
+   * the user is in (`allowed_room_ids`).
+   */
+  async #mayPreviewRemote(who: { userId: string }, entry: HierarchyRoom): Promise<boolean> {
+    const e = entry as HierarchyRoom & { allowed_room_ids?: unknown };
+    if ((await this.deps.rooms.membership(who.userId, e.room_id))?.membership === "join") return true;
+    if (e.join_rule === "public" || e.join_rule === "knock" || e.join_rule === "knock_restricted")
+      return true;
+    if (e.world_readable === true) return true;
+    if (e.join_rule === "restricted" && Array.isArray(e.allowed_room_ids)) {
+      for (const id of e.allowed_room_ids) {
+        if (
+          typeof id === "string" &&
+          (await this.deps.rooms.membership(who.userId, id))?.membership === "join"
+        ) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  /** For other servers: a restricted room's `allowed_room_ids`, so they can decide for their users. */
+  async #withAllowed(entry: HierarchyRoom): Promise<HierarchyRoom> {
+    if (entry.join_rule !== "restricted" && entry.join_rule !== "knock_restricted") return entry;
+    const rules = (await currentStateEvent(this.deps, entry.room_id, "m.room.join_rules"))?.pdu.content as
+      | { allow?: unknown }
+      | undefined;
+    const allowed = (Array.isArray(rules?.allow) ? rules.allow : [])
+      .filter(
+        (a: { type?: unknown; room_id?: unknown }) =>
+          a?.type === "m.room_membership" && typeof a.room_id === "string",
+      )
+      .map((a: { room_id: string }) => a.room_id);
+    return { ...entry, allowed_room_ids: allowed } as HierarchyRoom;
   }
 
   /** `GET /_matrix/federation/v1/hierarchy/{roomId}` for another server. */
@@ -143,14 +234,15 @@ export class SpaceHierarchy {
     suggestedOnly: boolean,
   ): Promise<{ room: HierarchyRoom; children: HierarchyRoom[]; inaccessible_children: string[] }> {
     if (!(await this.mayPreview({ server }, roomId))) throw new MatrixError("M_NOT_FOUND", "Unknown room");
-    const room = await this.entry(roomId, suggestedOnly);
+    const room = await this.#withAllowed(await this.entry(roomId, suggestedOnly));
     const children: HierarchyRoom[] = [];
     const inaccessible: string[] = [];
     for (const child of room.children_state) {
       const childId = child.state_key as string;
       if (!(await this.deps.rooms.info(childId))) continue;
-      if (await this.mayPreview({ server }, childId)) children.push(await this.entry(childId, suggestedOnly));
-      else inaccessible.push(childId);
+      if (await this.mayPreview({ server }, childId)) {
+        children.push(await this.#withAllowed(await this.entry(childId, suggestedOnly)));
+      } else inaccessible.push(childId);
     }
     return { room, children, inaccessible_children: inaccessible };
   }
