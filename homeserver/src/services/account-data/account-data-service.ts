@@ -7,6 +7,7 @@ import { MatrixError } from "@hearth/federation";
 import type { AccountDataChange, AccountDataRecord, AccountDataStore } from "../../storage/account-data.js";
 import type { Database } from "../../storage/db.js";
 import type { RoomStore } from "../../storage/rooms.js";
+import { KeyedMutex } from "../keyed-mutex.js";
 import type { Notifier } from "../notifier.js";
 
 /** Account data types the server manages: clients may read but not set them ("Server Behaviour"). */
@@ -36,8 +37,8 @@ export class AccountDataService {
   #position: number;
   /** Positions allocated but not yet written. */
   readonly #inFlight = new Set<number>();
-  /** Per-user queue: one change of a user's account data at a time. */
-  readonly #queues = new Map<string, Promise<unknown>>();
+  /** One change of a user's account data at a time. */
+  readonly #queue = new KeyedMutex();
 
   private constructor(deps: AccountDataDeps, position: number) {
     this.#deps = deps;
@@ -92,7 +93,7 @@ export class AccountDataService {
     type: string,
     content: Record<string, unknown>,
   ): Promise<void> {
-    return this.#enqueue(userId, () => this.#write(userId, roomId, type, content));
+    return this.#queue.run(userId, () => this.#write(userId, roomId, type, content));
   }
 
   /**
@@ -105,23 +106,9 @@ export class AccountDataService {
     type: string,
     change: (current: Record<string, unknown> | undefined) => Record<string, unknown>,
   ): Promise<void> {
-    return this.#enqueue(userId, async () =>
+    return this.#queue.run(userId, async () =>
       this.#write(userId, roomId, type, change(await this.get(userId, roomId, type))),
     );
-  }
-
-  #enqueue(userId: string, op: () => Promise<void>): Promise<void> {
-    const previous = this.#queues.get(userId) ?? Promise.resolve();
-    const run = previous.then(op, op);
-    const tail = run.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.#queues.set(userId, tail);
-    void tail.then(() => {
-      if (this.#queues.get(userId) === tail) this.#queues.delete(userId);
-    });
-    return run;
   }
 
   async #write(userId: string, roomId: string | undefined, type: string, content: Record<string, unknown>) {

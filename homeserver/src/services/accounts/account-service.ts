@@ -18,7 +18,7 @@ import type {
   RegistrationTokenRecord,
 } from "../../storage/accounts.js";
 import type { Database, WriteOp } from "../../storage/db.js";
-import { KeyedMutex } from "./keyed-mutex.js";
+import { KeyedMutex } from "../keyed-mutex.js";
 import { DEFAULT_SCRYPT_PARAMS, hashPassword, type ScryptParams, verifyPassword } from "./passwords.js";
 import {
   newAccessToken,

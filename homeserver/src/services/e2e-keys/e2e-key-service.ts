@@ -9,6 +9,7 @@ import { MatrixError } from "@hearth/federation";
 import { isJsonObject } from "../../http/validate.js";
 import type { Database, WriteOp } from "../../storage/db.js";
 import type { CrossSigningUsage, E2eKeyStore, KeyObject } from "../../storage/e2e-keys.js";
+import { KeyedMutex } from "../keyed-mutex.js";
 
 /** What the key service needs. */
 export interface E2eKeyDeps {
@@ -81,7 +82,7 @@ function byServer<T>(entries: Record<string, T>): Map<string, Record<string, T>>
 /** Device, one-time, fallback and cross-signing keys. */
 export class E2eKeyService {
   /** Claims run one at a time, so that a one-time key is never handed out twice. */
-  #claims: Promise<unknown> = Promise.resolve();
+  readonly #claims = new KeyedMutex();
   /** `syncCounts` per device (oldest first, bounded). */
   readonly #counts = new Map<
     string,
@@ -442,9 +443,7 @@ export class E2eKeyService {
       await this.deps.db.write(ops);
       return out;
     };
-    const result = this.#claims.then(run, run);
-    this.#claims = result.catch(() => undefined);
-    return result;
+    return this.#claims.run("claims", run);
   }
 
   /** `POST /keys/claim`. */

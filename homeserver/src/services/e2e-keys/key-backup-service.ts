@@ -9,6 +9,7 @@ import { MatrixError } from "@hearth/federation";
 import { isJsonObject } from "../../http/validate.js";
 import type { Database, WriteOp } from "../../storage/db.js";
 import type { BackupVersionRecord, KeyBackupData, RoomKeyStore } from "../../storage/room-keys.js";
+import { KeyedMutex } from "../keyed-mutex.js";
 
 type KeyData = KeyBackupData & {
   first_message_index?: unknown;
@@ -48,23 +49,12 @@ function checkKeyData(v: unknown, where: string): KeyData {
 /** Backup versions and keys. */
 export class KeyBackupService {
   /** Writes of one user run one at a time (read-compare-write of keys and etags). */
-  readonly #locks = new Map<string, Promise<unknown>>();
+  readonly #locks = new KeyedMutex();
 
   constructor(
     private readonly db: Database,
     private readonly store: RoomKeyStore,
   ) {}
-
-  async #serial<T>(userId: string, fn: () => Promise<T>): Promise<T> {
-    const prev = this.#locks.get(userId) ?? Promise.resolve();
-    const run = prev.then(fn, fn);
-    const settled = run.catch(() => undefined);
-    this.#locks.set(userId, settled);
-    void settled.then(() => {
-      if (this.#locks.get(userId) === settled) this.#locks.delete(userId);
-    });
-    return run;
-  }
 
   async #version(userId: string, version: string): Promise<{ version: number; record: BackupVersionRecord }> {
     const n = /^\d{1,15}$/.test(version) ? Number(version) : undefined;
@@ -89,7 +79,7 @@ export class KeyBackupService {
     if (typeof algorithm !== "string" || !isJsonObject(authData)) {
       throw new MatrixError("M_BAD_JSON", "algorithm (string) and auth_data (object) are required");
     }
-    return this.#serial(userId, async () => {
+    return this.#locks.run(userId, async () => {
       const version = (await this.store.lastNumber(userId)) + 1;
       await this.db.write(
         this.store.putVersionOps(userId, version, { algorithm, auth_data: authData, etag: 0 }),
@@ -107,7 +97,7 @@ export class KeyBackupService {
 
   /** `PUT /room_keys/version/{version}`: only `auth_data` may change. */
   updateVersion(userId: string, version: string, body: Record<string, unknown>): Promise<void> {
-    return this.#serial(userId, async () => {
+    return this.#locks.run(userId, async () => {
       const v = await this.#version(userId, version);
       if (body.version !== undefined && body.version !== version) {
         throw new MatrixError("M_INVALID_PARAM", "The version in the body does not match the path");
@@ -123,7 +113,7 @@ export class KeyBackupService {
 
   /** `DELETE /room_keys/version/{version}`: the version and its keys. */
   deleteVersion(userId: string, version: string): Promise<void> {
-    return this.#serial(userId, async () => {
+    return this.#locks.run(userId, async () => {
       const v = await this.#version(userId, version);
       const ops = this.store.putVersionOps(userId, v.version, { ...v.record, deleted: true });
       for (const k of await this.store.keys(userId, v.version))
@@ -141,7 +131,7 @@ export class KeyBackupService {
     version: string | undefined,
     rooms: Record<string, Record<string, unknown>>,
   ): Promise<{ count: number; etag: string }> {
-    return this.#serial(userId, async () => {
+    return this.#locks.run(userId, async () => {
       if (version === undefined) throw new MatrixError("M_MISSING_PARAM", "version is required");
       const latest = await this.store.latest(userId);
       if (!latest || String(latest.version) !== version) {
@@ -200,7 +190,7 @@ export class KeyBackupService {
     roomId?: string,
     sessionId?: string,
   ): Promise<{ count: number; etag: string }> {
-    return this.#serial(userId, async () => {
+    return this.#locks.run(userId, async () => {
       if (version === undefined) throw new MatrixError("M_MISSING_PARAM", "version is required");
       const v = await this.#version(userId, version);
       const ops = (await this.store.keys(userId, v.version, roomId, sessionId)).flatMap((k) =>
