@@ -25,11 +25,7 @@ export function federationMediaRoutes(serverName: string, media: MediaService): 
       paths: [federationPath("/media/thumbnail/:mediaId")],
       auth: "x-matrix",
       async handler(req) {
-        // No image processing yet: an image is its own thumbnail; other content has none.
-        const content = await own(req.param("mediaId"));
-        if (!content.contentType.toLowerCase().startsWith("image/")) {
-          throw new MatrixError("M_NOT_FOUND", "No thumbnail for this content type");
-        }
+        const content = await media.thumbnail(serverName, req.param("mediaId"), { allowRemote: false });
         return { body: undefined, raw: multipartMedia(content, randomBytes(12).toString("hex")) };
       },
     },

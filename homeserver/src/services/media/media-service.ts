@@ -167,9 +167,32 @@ export class MediaService {
     return fetched;
   }
 
+  /** A thumbnail of content (the client and federation thumbnail endpoints). */
+  async thumbnail(
+    server: string,
+    mediaId: string,
+    options: { allowRemote?: boolean; timeoutMs?: number } = {},
+  ): Promise<MediaContent> {
+    const content = await this.download(server, mediaId, options);
+    // NOTSPEC: no image processing yet, so an image is its own thumbnail (clients scale it); other
+    // content has none.
+    if (!content.contentType.toLowerCase().startsWith("image/")) {
+      throw new MatrixError("M_NOT_FOUND", "No thumbnail for this content type");
+    }
+    return content;
+  }
+
   async #content(server: string, mediaId: string, record: MediaRecord): Promise<MediaContent> {
+    let bytes: Uint8Array;
+    try {
+      bytes = await this.deps.store.read(server, mediaId);
+    } catch (e) {
+      // The metadata outlived its file (removed by hand): the content is gone.
+      if ((e as { code?: string }).code === "ENOENT") throw new MatrixError("M_NOT_FOUND", "Unknown media");
+      throw e;
+    }
     return {
-      bytes: await this.deps.store.read(server, mediaId),
+      bytes,
       contentType: record.contentType,
       ...(record.fileName ? { fileName: record.fileName } : {}),
     };

@@ -78,8 +78,6 @@ export function mediaRoutes(media: MediaService, maxUploadBytes: number): Route[
     const fileName = req.c.req.param("fileName");
     return served(content, fileName);
   };
-  // Thumbnails: no image processing yet; images are served as they are, at their own size (clients
-  // scale them), other content has no thumbnail.
   const thumbnail = (authenticated: boolean) => async (req: RequestContext) => {
     const q = (name: string) => req.c.req.query(name);
     queryInteger(q("width"), "width", 1, 100_000);
@@ -89,11 +87,7 @@ export function mediaRoutes(media: MediaService, maxUploadBytes: number): Route[
       throw new MatrixError("M_INVALID_PARAM", "method must be crop or scale");
     }
     const allowRemote = authenticated ? true : (queryBoolean(q("allow_remote"), "allow_remote") ?? true);
-    const content = await media.download(req.param("serverName"), req.param("mediaId"), { allowRemote });
-    if (!content.contentType.toLowerCase().startsWith("image/")) {
-      throw new MatrixError("M_NOT_FOUND", "No thumbnail for this content type");
-    }
-    return served(content);
+    return served(await media.thumbnail(req.param("serverName"), req.param("mediaId"), { allowRemote }));
   };
   const withName = (base: string) => [base, `${base}/:fileName`];
   return [
