@@ -154,6 +154,11 @@ export async function buildModules(ctx: ModuleContext): Promise<BuiltModules> {
       return membership.queryProfile(userId);
     },
   });
+  /** The federation client, for services asking other servers; `what` names what needs it. */
+  const federationClient = (what: string) => {
+    if (!federation) throw new MatrixError("M_FORBIDDEN", `${what} needs federation`);
+    return federation.client;
+  };
   const directoryService = new DirectoryService({
     serverName: config.serverName,
     db,
@@ -161,25 +166,25 @@ export async function buildModules(ctx: ModuleContext): Promise<BuiltModules> {
     rooms: roomStore,
     events,
     isAdmin: (userId) => accounts.accounts.isAdmin(userId),
-    remotePublicRooms: async (server, body) => {
-      if (!federation)
-        throw new MatrixError("M_FORBIDDEN", "Querying other servers' directories needs federation");
-      return (await federation.client.request(server, "POST", "/_matrix/federation/v1/publicRooms", { body }))
-        .json;
-    },
+    remotePublicRooms: async (server, body) =>
+      (
+        await federationClient("Querying other servers' directories").request(
+          server,
+          "POST",
+          "/_matrix/federation/v1/publicRooms",
+          { body },
+        )
+      ).json,
   });
   const spaces = new SpaceHierarchy({
     rooms: roomStore,
     events,
     summary: (roomId) => directoryService.roomSummary(roomId),
     remote: async (server, roomId, suggestedOnly) => {
-      if (!federation) throw new Error("federation is not enabled");
       const path = `/_matrix/federation/v1/hierarchy/${encodeURIComponent(roomId)}`;
-      return (
-        await federation.client.request(server, "GET", path, {
-          query: { suggested_only: String(suggestedOnly) },
-        })
-      ).json;
+      const query = { suggested_only: String(suggestedOnly) };
+      return (await federationClient("Walking other servers' spaces").request(server, "GET", path, { query }))
+        .json;
     },
   });
 
@@ -291,10 +296,8 @@ export async function buildModules(ctx: ModuleContext): Promise<BuiltModules> {
         content: { user_id: userId, ...keys },
       });
     },
-    remote: async (server, path, body, timeoutMs) => {
-      if (!federation) throw new Error("federation is not enabled");
-      return (await federation.client.request(server, "POST", path, { body, timeoutMs })).json;
-    },
+    remote: async (server, path, body, timeoutMs) =>
+      (await federationClient("Other servers' keys").request(server, "POST", path, { body, timeoutMs })).json,
   });
 
   // The content repository; other servers' media is fetched over federation.

@@ -11,7 +11,13 @@ import type { EventStore, StoredEvent } from "../../storage/events.js";
 import type { RoomStore } from "../../storage/rooms.js";
 import { type SearchHit, type SearchIndex, searchWords } from "../../storage/search.js";
 import type { HistoryVisibility, RoomViewer } from "../visibility/history-visibility.js";
-import { eventView, matchesRoomEventFilter, parseRoomEventFilter, type RoomEventFilter } from "./filter.js";
+import {
+  eventView,
+  matchesRoomEventFilter,
+  parseRoomEventFilter,
+  type RoomEventFilter,
+  roomAllowed,
+} from "./filter.js";
 
 type Json = Record<string, unknown>;
 
@@ -71,7 +77,7 @@ export class SearchService {
 
     const words = searchWords(term);
     const roomIds = [...(await this.deps.rooms.roomsOfUser(user.userId))]
-      .filter(([roomId, m]) => m.membership === "join" && roomAllowedBy(filter, roomId))
+      .filter(([roomId, m]) => m.membership === "join" && roomAllowed(filter, roomId))
       .map(([roomId]) => roomId);
     const candidates: Array<SearchHit & { roomId: string }> = [];
     if (words.length > 0) {
@@ -176,9 +182,4 @@ export class SearchService {
     }
     return out;
   }
-}
-
-function roomAllowedBy(filter: RoomEventFilter | undefined, roomId: string): boolean {
-  if (filter?.not_rooms?.includes(roomId)) return false;
-  return filter?.rooms === undefined || filter.rooms.includes(roomId);
 }
