@@ -111,6 +111,26 @@ export class AccountDataService {
     );
   }
 
+  /** A room's tags ("Room Tagging"): the `tags` of its `m.tag` account data. */
+  async roomTags(userId: string, roomId: string): Promise<Record<string, Record<string, unknown>>> {
+    return tagsOf(await this.get(userId, roomId, "m.tag"));
+  }
+
+  /** Adds or replaces one tag of a room, keeping the others. */
+  setRoomTag(userId: string, roomId: string, tag: string, content: Record<string, unknown>): Promise<void> {
+    return this.update(userId, roomId, "m.tag", (current) => ({
+      tags: { ...tagsOf(current), [tag]: content },
+    }));
+  }
+
+  /** Removes one tag of a room, keeping the others. */
+  removeRoomTag(userId: string, roomId: string, tag: string): Promise<void> {
+    return this.update(userId, roomId, "m.tag", (current) => {
+      const { [tag]: _gone, ...rest } = tagsOf(current);
+      return { tags: rest };
+    });
+  }
+
   async #write(userId: string, roomId: string | undefined, type: string, content: Record<string, unknown>) {
     const { db, store, counters, notifier } = this.#deps;
     const previous = await store.get(userId, roomId, type);
@@ -176,4 +196,12 @@ export class AccountDataService {
     }
     return { global, rooms };
   }
+}
+
+/** The `tags` object of `m.tag` content (none when absent or malformed). */
+function tagsOf(content: Record<string, unknown> | undefined): Record<string, Record<string, unknown>> {
+  const tags = content?.tags;
+  return typeof tags === "object" && tags !== null && !Array.isArray(tags)
+    ? (tags as Record<string, Record<string, unknown>>)
+    : {};
 }

@@ -6,13 +6,6 @@ import type { AccountDataService } from "../../../services/account-data/account-
 import { ownUserParam } from "../filters/parse.js";
 import { roomIdParam } from "../rooms/parse.js";
 
-type Tags = Record<string, Record<string, unknown>>;
-
-function tagsOf(content: Record<string, unknown> | undefined): Tags {
-  const tags = content?.tags;
-  return typeof tags === "object" && tags !== null && !Array.isArray(tags) ? (tags as Tags) : {};
-}
-
 /** The room tag routes. */
 export function tagRoutes(accountData: AccountDataService): Route[] {
   return [
@@ -23,7 +16,7 @@ export function tagRoutes(accountData: AccountDataService): Route[] {
       async handler(req) {
         const userId = ownUserParam(req.param("userId"), req.user(), "read tags");
         const roomId = roomIdParam(req.param("roomId"));
-        return ok({ tags: tagsOf(await accountData.get(userId, roomId, "m.tag")) });
+        return ok({ tags: await accountData.roomTags(userId, roomId) });
       },
     },
     {
@@ -42,9 +35,7 @@ export function tagRoutes(accountData: AccountDataService): Route[] {
         ) {
           throw new MatrixError("M_INVALID_PARAM", "order must be a number between 0 and 1");
         }
-        await accountData.update(userId, roomId, "m.tag", (current) => ({
-          tags: { ...tagsOf(current), [tag]: body },
-        }));
+        await accountData.setRoomTag(userId, roomId, tag, body);
         return ok({});
       },
     },
@@ -55,11 +46,7 @@ export function tagRoutes(accountData: AccountDataService): Route[] {
       async handler(req) {
         const userId = ownUserParam(req.param("userId"), req.user(), "remove tags");
         const roomId = roomIdParam(req.param("roomId"));
-        const tag = req.param("tag");
-        await accountData.update(userId, roomId, "m.tag", (current) => {
-          const { [tag]: _gone, ...rest } = tagsOf(current);
-          return { tags: rest };
-        });
+        await accountData.removeRoomTag(userId, roomId, req.param("tag"));
         return ok({});
       },
     },
