@@ -36,15 +36,12 @@ export async function restrictedJoinAuthoriser(
   const joinRules = await currentStateEvent(deps, roomId, "m.room.join_rules");
   const rule = (joinRules?.pdu.content as { join_rule?: unknown; allow?: unknown } | undefined) ?? {};
   if (rule.join_rule !== "restricted" && rule.join_rule !== "knock_restricted") return undefined;
-  const allow = Array.isArray(rule.allow) ? rule.allow : [];
   let known = false;
   let allowed = false;
-  for (const a of allow) {
-    const entry = a as { type?: unknown; room_id?: unknown };
-    if (entry.type !== "m.room_membership" || typeof entry.room_id !== "string") continue;
-    if (!(await deps.rooms.info(entry.room_id))) continue;
+  for (const allowedRoom of allowedRoomIds(rule)) {
+    if (!(await deps.rooms.info(allowedRoom))) continue;
     known = true;
-    if ((await deps.rooms.membership(userId, entry.room_id))?.membership === "join") allowed = true;
+    if ((await deps.rooms.membership(userId, allowedRoom))?.membership === "join") allowed = true;
   }
   if (!known) {
     throw new MatrixError(
@@ -62,4 +59,28 @@ export async function restrictedJoinAuthoriser(
     if (userPowerLevel(member, pl?.pdu, create!.pdu, info.roomVersion) >= inviteLevel) return member;
   }
   throw new MatrixError("M_UNABLE_TO_GRANT_JOIN", "No member on this server may authorise the join");
+}
+
+/** The rooms whose members a join rule's `allow` conditions admit (`m.room_membership` only). */
+export function allowedRoomIds(joinRules: unknown): string[] {
+  const allow = (joinRules as { allow?: unknown } | undefined)?.allow;
+  if (!Array.isArray(allow)) return [];
+  return allow
+    .filter(
+      (a: { type?: unknown; room_id?: unknown }) =>
+        a?.type === "m.room_membership" && typeof a.room_id === "string",
+    )
+    .map((a: { room_id: string }) => a.room_id);
+}
+
+/** Whether a user is joined to one of `roomIds` (a restricted room's allowed rooms). */
+export async function inAnyRoom(
+  rooms: RoomStore,
+  userId: string,
+  roomIds: readonly unknown[],
+): Promise<boolean> {
+  for (const id of roomIds) {
+    if (typeof id === "string" && (await rooms.membership(userId, id))?.membership === "join") return true;
+  }
+  return false;
 }

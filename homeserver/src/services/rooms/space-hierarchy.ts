@@ -11,6 +11,7 @@ import type { EventStore, StoredEvent } from "../../storage/events.js";
 import type { RoomStore } from "../../storage/rooms.js";
 import { currentStateEvent } from "./current-state.js";
 import type { PublicRoom } from "./directory-service.js";
+import { allowedRoomIds, inAnyRoom } from "./restricted-join.js";
 
 /** Who asks: a local user, or another server (federation). */
 export type HierarchyRequester = { readonly userId: string } | { readonly server: string };
@@ -62,17 +63,11 @@ export class SpaceHierarchy {
       | { history_visibility?: unknown }
       | undefined;
     if (hv?.history_visibility === "world_readable") return true;
-    if (
+    return (
       (rule === "restricted" || rule === "knock_restricted") &&
       "userId" in who &&
-      Array.isArray(rules?.allow)
-    ) {
-      for (const a of rules.allow as Array<{ type?: unknown; room_id?: unknown }>) {
-        if (a.type !== "m.room_membership" || typeof a.room_id !== "string") continue;
-        if ((await rooms.membership(who.userId, a.room_id))?.membership === "join") return true;
-      }
-    }
-    return false;
+      inAnyRoom(rooms, who.userId, allowedRoomIds(rules))
+    );
   }
 
   /** A room's `m.space.child` events with a `via`, stripped, optionally only the suggested ones. */
@@ -199,32 +194,18 @@ export class SpaceHierarchy {
     if (e.join_rule === "public" || e.join_rule === "knock" || e.join_rule === "knock_restricted")
       return true;
     if (e.world_readable === true) return true;
-    if (e.join_rule === "restricted" && Array.isArray(e.allowed_room_ids)) {
-      for (const id of e.allowed_room_ids) {
-        if (
-          typeof id === "string" &&
-          (await this.deps.rooms.membership(who.userId, id))?.membership === "join"
-        ) {
-          return true;
-        }
-      }
-    }
-    return false;
+    return (
+      e.join_rule === "restricted" &&
+      Array.isArray(e.allowed_room_ids) &&
+      inAnyRoom(this.deps.rooms, who.userId, e.allowed_room_ids)
+    );
   }
 
   /** For other servers: a restricted room's `allowed_room_ids`, so they can decide for their users. */
   async #withAllowed(entry: HierarchyRoom): Promise<HierarchyRoom> {
     if (entry.join_rule !== "restricted" && entry.join_rule !== "knock_restricted") return entry;
-    const rules = (await currentStateEvent(this.deps, entry.room_id, "m.room.join_rules"))?.pdu.content as
-      | { allow?: unknown }
-      | undefined;
-    const allowed = (Array.isArray(rules?.allow) ? rules.allow : [])
-      .filter(
-        (a: { type?: unknown; room_id?: unknown }) =>
-          a?.type === "m.room_membership" && typeof a.room_id === "string",
-      )
-      .map((a: { room_id: string }) => a.room_id);
-    return { ...entry, allowed_room_ids: allowed } as HierarchyRoom;
+    const rules = (await currentStateEvent(this.deps, entry.room_id, "m.room.join_rules"))?.pdu.content;
+    return { ...entry, allowed_room_ids: allowedRoomIds(rules) } as HierarchyRoom;
   }
 
   /** `GET /_matrix/federation/v1/hierarchy/{roomId}` for another server. */
