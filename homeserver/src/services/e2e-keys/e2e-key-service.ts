@@ -328,6 +328,8 @@ export class E2eKeyService {
 
   /** A local user's devices' keys (the wanted ones, or all), with display names and signatures. */
   async localDeviceKeys(userId: string, wanted?: readonly string[]): Promise<Record<string, KeyObject>> {
+    // Most device changes (every login) are of users who never uploaded keys: nothing to read.
+    if (!this.#keyedUsers.has(userId)) return {};
     const { store } = this.deps;
     const devices = new Map((await this.deps.devicesOf(userId)).map((d) => [d.device_id, d] as const));
     const only = wanted && wanted.length > 0 ? new Set(wanted) : undefined;
