@@ -14,11 +14,18 @@ export {
   roomCreators,
   userPowerLevel,
 } from "./auth/index.js";
-export { canonicalJson, canonicalJsonBytes, compareCodePoints } from "./canonical-json/index.js";
+export {
+  canonicalJson,
+  canonicalJsonBytes,
+  canonicalJsonEscapingLoneSurrogates,
+  compareCodePoints,
+  MAX_CANONICAL_JSON_DEPTH,
+} from "./canonical-json/index.js";
 export * from "./crypto/index.js";
 export * from "./errors/index.js";
 export * from "./events/index.js";
 export * from "./ids/index.js";
+export * from "./json/index.js";
 export * from "./room-versions/index.js";
 export * from "./state-res/index.js";
 export * from "./transport/index.js";

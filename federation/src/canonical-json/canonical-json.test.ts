@@ -1,7 +1,12 @@
 import canonicalize from "canonicalize";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { canonicalJson, compareCodePoints } from "./index.js";
+import {
+  canonicalJson,
+  canonicalJsonEscapingLoneSurrogates,
+  compareCodePoints,
+  MAX_CANONICAL_JSON_DEPTH,
+} from "./index.js";
 
 describe("canonicalJson", () => {
   it("sorts keys by code point, not UTF-16 code unit", () => {
@@ -102,5 +107,28 @@ describe("canonicalJson", () => {
         expect(canonicalJson(value)).toBe(canonicalize(value));
       }),
     );
+  });
+});
+
+describe("canonicalJson bounds", () => {
+  it("refuses nesting deeper than MAX_CANONICAL_JSON_DEPTH with a CanonicalJsonError, not a stack overflow", () => {
+    let v: unknown = 1;
+    for (let i = 0; i < MAX_CANONICAL_JSON_DEPTH; i++) v = [v];
+    expect(canonicalJson(v)).toBe(
+      "[".repeat(MAX_CANONICAL_JSON_DEPTH) + "1" + "]".repeat(MAX_CANONICAL_JSON_DEPTH),
+    );
+    for (const depth of [MAX_CANONICAL_JSON_DEPTH + 1, 100_000]) {
+      let deep: unknown = {};
+      for (let i = 1; i < depth; i++) deep = { a: deep };
+      expect(() => canonicalJson(deep)).toThrow(expect.objectContaining({ name: "CanonicalJsonError" }));
+    }
+  });
+
+  it("escapes lone surrogates only in the tolerant variant, and otherwise agrees", () => {
+    expect(canonicalJsonEscapingLoneSurrogates({ b: "\ud800", a: ["x\udfffy"] })).toBe(
+      '{"a":["x\\udfffy"],"b":"\\ud800"}',
+    );
+    const value = { z: "é\u{1F600}\n", a: [1, -2, { "\u{1F600}": null }] };
+    expect(canonicalJsonEscapingLoneSurrogates(value)).toBe(canonicalJson(value));
   });
 });

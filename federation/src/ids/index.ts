@@ -50,6 +50,7 @@ export {
 export {
   isValidLocalpartForRegistration,
   isValidUserId,
+  localpartRegistrationProblem,
   type ParseUserIdOptions,
   parseUserId,
   type UserId,

@@ -107,8 +107,20 @@ export function userIdCompliance(userId: UserId): UserIdCompliance {
  * ("Mapping from other character sets").
  */
 export function isValidLocalpartForRegistration(localpart: string, serverName?: ServerName): boolean {
-  if (!STRICT_LOCALPART.test(localpart)) return false;
+  return localpartRegistrationProblem(localpart, serverName) === undefined;
+}
+
+/**
+ * Why `localpart` may not be registered ({@link isValidLocalpartForRegistration}): `characters` when
+ * it is empty or has a character outside the strict grammar, else `length` when the user ID would be
+ * over 255 bytes; undefined when it is valid.
+ */
+export function localpartRegistrationProblem(
+  localpart: string,
+  serverName?: ServerName,
+): "characters" | "length" | undefined {
+  if (!STRICT_LOCALPART.test(localpart)) return "characters";
   // "@", ":" and a server name of at least one character.
-  if (serverName === undefined) return localpart.length + 3 <= MAX_IDENTIFIER_BYTES;
-  return localpart.length + serverName.length + 2 <= MAX_IDENTIFIER_BYTES;
+  const rest = serverName === undefined ? 3 : serverName.length + 2;
+  return localpart.length + rest <= MAX_IDENTIFIER_BYTES ? undefined : "length";
 }

@@ -6,6 +6,7 @@
 import type { SigningKey } from "../crypto/index.js";
 import type { ErrCode } from "../errors/index.js";
 import type { KnownVerifyKey } from "../events/index.js";
+import { MAX_FEDERATION_JSON_DEPTH, parseJson } from "../json/index.js";
 import { type ResolvedServer, ServerDiscoveryError, type ServerResolver } from "./discovery.js";
 import type { FederationFetch, FederationHttpResponse } from "./http.js";
 import {
@@ -326,7 +327,8 @@ export function createFederationClient(options: FederationClientOptions): Federa
     let json: unknown;
     let parsed = true;
     try {
-      json = JSON.parse(text);
+      // Bounded like a request body; each PDU in it is checked (lone surrogates too) where it is used.
+      json = parseJson(text, { maxDepth: MAX_FEDERATION_JSON_DEPTH, loneSurrogates: "allow" });
     } catch {
       parsed = false;
     }

@@ -7,6 +7,7 @@
  */
 import type { ParsedServerName } from "../ids/index.js";
 import { checkServerName } from "../ids/server-name.js";
+import { MAX_FEDERATION_JSON_DEPTH, parseJson } from "../json/index.js";
 
 /** The port a Matrix server listens on when nothing says otherwise. */
 export const DEFAULT_FEDERATION_PORT = 8448;
@@ -214,7 +215,7 @@ export function parseWellKnown(response: WellKnownResponse): ParsedServerName | 
   if (response.status !== 200) return undefined;
   let body: unknown;
   try {
-    body = JSON.parse(response.body);
+    body = parseJson(response.body, { maxDepth: MAX_FEDERATION_JSON_DEPTH });
   } catch {
     return undefined;
   }

@@ -7,13 +7,15 @@
  */
 import {
   type AsyncVerifyKeyLookup,
+  MAX_FEDERATION_JSON_DEPTH,
   MatrixError,
+  parseJsonObject,
   RequestAuthenticationError,
   verifyRequest,
 } from "@hearth/federation";
 import { type Context, Hono } from "hono";
 import type { Logger } from "pino";
-import { parseJsonObject, pathPatternRegex } from "../http/body.js";
+import { pathPatternRegex } from "../http/body.js";
 import { installFallbacks } from "../http/fallbacks.js";
 import type { RouteResponse } from "../http/route.js";
 import type { FederationRequestContext, FederationRoute } from "./route.js";
@@ -103,7 +105,10 @@ export function createFederationApp(deps: FederationAppDeps): Hono {
         const rawTarget = rawRequestTarget(c);
         let body: Promise<Record<string, unknown> | undefined> | undefined;
         const readJson = () => {
-          body ??= readBody(c, maxBytes).then(parseJsonObject);
+          // Lone surrogates pass here: the parts of a transaction are checked one by one.
+          body ??= readBody(c, maxBytes).then((bytes) =>
+            parseJsonObject(bytes, { maxDepth: MAX_FEDERATION_JSON_DEPTH, loneSurrogates: "allow" }),
+          );
           return body;
         };
         let origin: string | undefined;

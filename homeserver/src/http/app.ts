@@ -4,10 +4,10 @@
  * the errcode table). Unknown endpoints answer 404 `M_UNRECOGNIZED`; a known path with the wrong
  * method answers 405 `M_UNRECOGNIZED` (Client-Server API, "API Standards").
  */
-import { MatrixError } from "@hearth/federation";
+import { MAX_CLIENT_JSON_DEPTH, MatrixError, parseJsonObject } from "@hearth/federation";
 import { type Context, Hono } from "hono";
 import type { Logger } from "pino";
-import { parseJsonObject, pathPatternRegex } from "./body.js";
+import { pathPatternRegex } from "./body.js";
 import { installFallbacks } from "./fallbacks.js";
 import type { RateLimiter } from "./rate-limit.js";
 import type { RequestContext, Requester, Route } from "./route.js";
@@ -56,7 +56,7 @@ async function readBytes(c: Context, maxBytes: number): Promise<ArrayBuffer> {
 }
 
 async function readJson(c: Context, maxBytes: number): Promise<Record<string, unknown>> {
-  return parseJsonObject(await readBytes(c, maxBytes)) ?? {};
+  return parseJsonObject(await readBytes(c, maxBytes), { maxDepth: MAX_CLIENT_JSON_DEPTH }) ?? {};
 }
 
 /** Builds the Hono app from route descriptors. */

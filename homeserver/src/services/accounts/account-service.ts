@@ -6,7 +6,13 @@
  * authenticating a request costs no database read. Every read-modify-write of one user's records runs
  * under that user's lock, and every change is one atomic batch.
  */
-import { isValidLocalpartForRegistration, MatrixError, type ServerName } from "@hearth/federation";
+import {
+  isValidLocalpartForRegistration,
+  localpartRegistrationProblem,
+  MAX_IDENTIFIER_BYTES as MAX_USER_ID_LENGTH,
+  MatrixError,
+  type ServerName,
+} from "@hearth/federation";
 import type { Requester } from "../../http/route.js";
 import type {
   AccessSession,
@@ -249,7 +255,17 @@ export class AccountService implements ProfileReader, AdminChecker {
    */
   async checkUsername(username: string): Promise<string> {
     const localpart = username.toLowerCase();
-    if (!isValidLocalpartForRegistration(localpart, this.#serverName as ServerName)) {
+    // Client-Server API, "Account registration": M_INVALID_USERNAME for a username that is not valid,
+    // by its characters or by the length of the user ID it makes ("User Identifiers": at most 255).
+    const problem = localpartRegistrationProblem(localpart, this.#serverName as ServerName);
+    if (problem === "length") {
+      const max = MAX_USER_ID_LENGTH - this.#serverName.length - 2;
+      throw new MatrixError(
+        "M_INVALID_USERNAME",
+        `The username is too long: at most ${max} characters on this server (user IDs are at most ${MAX_USER_ID_LENGTH})`,
+      );
+    }
+    if (problem === "characters") {
       throw new MatrixError(
         "M_INVALID_USERNAME",
         "User ID may contain only the characters a-z, 0-9, '.', '_', '=', '-', '/' and '+'",

@@ -10,6 +10,7 @@ import { randomBytes } from "node:crypto";
 import {
   AuthError,
   authEventTypes,
+  CanonicalJsonError,
   checkEventAuth,
   checkPduFormat,
   computeEventId,
@@ -237,8 +238,16 @@ export class EventPipeline {
     return `$${randomBytes(18).toString("base64url")}:${this.#deps.serverName}`;
   }
 
+  /** Hashes and signs a local event; content canonical JSON cannot carry (a float) is `M_BAD_JSON`. */
   #sign(event: Record<string, unknown>, roomVersion: string): Pdu {
-    return signEvent(event, this.#deps.serverName, this.#deps.signingKey, roomVersion) as unknown as Pdu;
+    try {
+      return signEvent(event, this.#deps.serverName, this.#deps.signingKey, roomVersion) as unknown as Pdu;
+    } catch (e) {
+      if (e instanceof CanonicalJsonError) {
+        throw new MatrixError("M_BAD_JSON", `The event cannot be canonical JSON: ${e.message}`);
+      }
+      throw e;
+    }
   }
 
   async #lookup(w: Working, ids: readonly string[]): Promise<StoredEvent[]> {

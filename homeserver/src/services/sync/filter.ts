@@ -4,7 +4,7 @@
  * Unknown fields are ignored; fields of the wrong type are refused, so a client learns about a typo'd
  * filter instead of silently receiving everything.
  */
-import { MatrixError } from "@hearth/federation";
+import { MAX_CLIENT_JSON_DEPTH, MatrixError, parseJson } from "@hearth/federation";
 
 /** `EventFilter`. */
 export interface EventFilter {
@@ -167,12 +167,17 @@ export function parseRoomEventFilter(value: unknown, source: FilterSource): Room
   return withShapeErrors(source, () => roomEventFilter(value, "filter") ?? fail("filter", "an object"));
 }
 
-/** Parses JSON text given in a query parameter; `M_INVALID_PARAM` when it is not JSON. */
+/**
+ * Parses JSON text given in a query parameter, within the request body's limits; `M_INVALID_PARAM`
+ * when it is not JSON, `M_BAD_JSON` when it is too deep or holds a lone surrogate.
+ */
 export function parseQueryJson(text: string, name: string): unknown {
   try {
-    return JSON.parse(text);
-  } catch {
-    throw new MatrixError("M_INVALID_PARAM", `'${name}' is not valid JSON`);
+    return parseJson(text, { maxDepth: MAX_CLIENT_JSON_DEPTH });
+  } catch (e) {
+    if (e instanceof MatrixError && e.errcode === "M_NOT_JSON")
+      throw new MatrixError("M_INVALID_PARAM", `'${name}' is not valid JSON`);
+    throw e;
   }
 }
 

@@ -13,7 +13,6 @@ export function getUsernameAvailableRoute(deps: AccountRouteDeps): Route {
       if (deps.registration === "closed") throw new MatrixError("M_FORBIDDEN", "Registration is disabled");
       const username = req.c.req.query("username");
       if (username === undefined) throw new MatrixError("M_MISSING_PARAM", "Missing 'username'");
-      if (username.length > 255) throw new MatrixError("M_INVALID_USERNAME", "Username too long");
       await deps.accounts.checkUsername(username);
       return ok({ available: true });
     },

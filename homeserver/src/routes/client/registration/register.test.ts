@@ -100,6 +100,31 @@ describe("POST /register (open registration)", () => {
     }
   });
 
+  it("answers M_INVALID_USERNAME naming the length when the user ID would be over 255 characters", async () => {
+    // "@" + localpart + ":" + server name: the longest localpart fills 255 exactly.
+    const longest = 255 - 2 - server.config.serverName.length;
+    for (const length of [longest + 1, 250, 300, 70_000]) {
+      const res = await client.post(REGISTER, { username: "a".repeat(length), password: "pw" });
+      expect(res.status, String(length)).toBe(400);
+      expect(res.body.errcode, String(length)).toBe("M_INVALID_USERNAME");
+      expect(res.body.error, String(length)).toMatch(/too long/);
+      if (length > 8_000) continue; // a query string that long is over Node's header limit
+      const available = await client.get(
+        `/_matrix/client/v3/register/available?username=${"a".repeat(length)}`,
+      );
+      expect(available.body.errcode, String(length)).toBe("M_INVALID_USERNAME");
+    }
+    const bad = await client.post(REGISTER, { username: `${"a".repeat(300)} x`, password: "pw" });
+    expect(bad.body.error).toMatch(/may contain only/);
+    const fits = await client.post(REGISTER, {
+      username: "b".repeat(longest),
+      password: "pw",
+      auth: { type: "m.login.dummy" },
+    });
+    expect(fits.status).toBe(200);
+    expect((fits.body.user_id as string).length).toBe(255);
+  });
+
   it("registers a contested username exactly once", async () => {
     const attempts = await Promise.all(
       Array.from({ length: 5 }, () =>

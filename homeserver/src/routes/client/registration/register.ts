@@ -26,7 +26,8 @@ export function registerRoute(deps: AccountRouteDeps): Route {
       if (deps.registration === "closed") throw new MatrixError("M_FORBIDDEN", "Registration is disabled");
 
       const body = await req.json();
-      const username = optionalString(body, "username", 255);
+      // No length limit here: checkUsername answers M_INVALID_USERNAME for a username too long.
+      const username = optionalString(body, "username", Number.POSITIVE_INFINITY);
       const password = optionalString(body, "password", MAX_PASSWORD_LENGTH);
       const deviceId = optionalDeviceId(body);
       const displayName = optionalString(body, "initial_device_display_name", MAX_DEVICE_FIELD_LENGTH);
