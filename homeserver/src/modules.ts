@@ -16,6 +16,7 @@ import { ephemeralRoutes } from "./routes/client/ephemeral/index.js";
 import { keyRoutes } from "./routes/client/keys/index.js";
 import { roomKeyRoutes } from "./routes/client/keys/room-keys.js";
 import { mediaRoutes } from "./routes/client/media/index.js";
+import { getHealthRoute } from "./routes/client/meta/get-health.js";
 import { metaRoutes } from "./routes/client/meta/index.js";
 import { miscRoutes } from "./routes/client/misc/index.js";
 import { openIdTokenRoute, openIdUserInfoRoute } from "./routes/client/misc/openid.js";
@@ -48,6 +49,7 @@ import {
   receiptEdu,
   typingEdu,
 } from "./services/federation/sender/index.js";
+import { HealthService } from "./services/health/health-service.js";
 import { MediaService } from "./services/media/media-service.js";
 import { fetchRemoteMedia } from "./services/media/remote-media.js";
 import { Notifier } from "./services/notifier.js";
@@ -67,6 +69,7 @@ import { ToDeviceService } from "./services/to-device/to-device-service.js";
 import { DirectoryStore } from "./storage/directory.js";
 import { E2eKeyStore } from "./storage/e2e-keys.js";
 import { EventStore } from "./storage/events.js";
+import { HealthProbeStore } from "./storage/health.js";
 import { MediaStore } from "./storage/media.js";
 import { PresenceStore } from "./storage/presence.js";
 import { PushRuleStore } from "./storage/push-rules.js";
@@ -474,6 +477,7 @@ export async function buildModules(ctx: ModuleContext): Promise<BuiltModules> {
   return {
     routes: [
       ...metaRoutes(ctx),
+      getHealthRoute(new HealthService({ db, store: new HealthProbeStore(db), now })),
       ...accounts.routes,
       ...roomRoutes(rooms),
       ...directoryRoutes(directoryService),

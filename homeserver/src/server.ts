@@ -44,7 +44,7 @@ export interface RunningServer {
 export async function buildServer(config: HearthConfig, logger: Logger = createLogger(config.logLevel)) {
   await mkdir(config.dataDir, { recursive: true });
   const signingKey = await loadOrCreateSigningKey(config.dataDir);
-  const db = await Database.open(join(config.dataDir, "db"));
+  const db = await Database.open(join(config.dataDir, "db"), { logger });
   const context: ModuleContext = { config, db, logger, signingKey, now: Date.now };
 
   const built = await buildModules(context);

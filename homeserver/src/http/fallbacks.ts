@@ -1,12 +1,13 @@
 /**
  * The answers both listeners (client and federation) give outside their routes: `M_UNRECOGNIZED`
  * (405 when the path exists with another method, the spec's exception; 404 otherwise), and the one
- * place where an error becomes a response — a `MatrixError` as itself, anything else as a logged
- * `M_UNKNOWN` 500 without details.
+ * place where an error becomes a response — a `MatrixError` as itself, a storage failure as 503, anything
+ * else as a logged `M_UNKNOWN` 500 without details.
  */
 import { MatrixError } from "@hearth/federation";
 import type { Context, Hono } from "hono";
 import type { Logger } from "pino";
+import { isDiskError, StorageUnavailableError } from "../storage/db.js";
 
 export interface FallbackOptions {
   /** The route path patterns the listener serves. */
@@ -36,6 +37,10 @@ export function installFallbacks(app: Hono<any>, options: FallbackOptions): void
   });
   app.onError((err, c) => {
     if (err instanceof MatrixError) return respond(c, err);
+    if (isDiskError(err)) {
+      logger.warn({ err, path: c.req.path, method: c.req.method }, "storage unavailable");
+      return respond(c, new StorageUnavailableError(err));
+    }
     logger.error({ err, path: c.req.path, method: c.req.method }, unhandledMessage);
     return respond(c, new MatrixError("M_UNKNOWN", "Internal server error"));
   });

@@ -204,7 +204,8 @@ export class EventPipeline {
         }
         await this.#accept(w, await this.#build(w, ev, w.info.roomVersion), w.info.roomVersion, ev.txn);
       }
-      if (w.accepted.length === 0) return { stored: earlier, durable: Promise.resolve() };
+      // A retry answers only once the first attempt's event is durable.
+      if (w.accepted.length === 0) return { stored: earlier, durable: this.#deps.db.durable() };
       const committed = await this.#commit(w);
       return { stored: [...earlier, ...committed.stored], durable: committed.durable };
     });

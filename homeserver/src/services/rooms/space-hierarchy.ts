@@ -76,7 +76,7 @@ export class SpaceHierarchy {
     const state = await this.deps.rooms.currentState(roomId);
     const ids = [...state].filter(([k]) => parseStateMapKey(k)[0] === "m.space.child").map(([, id]) => id);
     for (const ev of await this.deps.events.getMany(ids)) {
-      if (!ev || ev.pdu.type !== "m.space.child") continue;
+      if (ev?.pdu.type !== "m.space.child") continue;
       const content = ev.pdu.content as { via?: unknown; suggested?: unknown };
       if (!Array.isArray(content.via) || content.via.length === 0) continue;
       if (suggestedOnly && content.suggested !== true) continue;
