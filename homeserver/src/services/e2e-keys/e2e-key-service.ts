@@ -88,6 +88,12 @@ export class E2eKeyService {
     string,
     { oneTimeKeyCounts: Record<string, number>; unusedFallbackKeyTypes: string[] }
   >();
+  /** Uploads and claims in progress per device: counts read meanwhile wait for them. */
+  readonly #changing = new Map<string, Set<Promise<unknown>>>();
+  /** Bumped whenever counts may change: a read that saw it change does not fill the cache. */
+  #epoch = 0;
+  /** Uploads of one device run one at a time. */
+  readonly #uploads = new KeyedMutex();
 
   /** Users with device keys stored (loaded by {@link start}), so that most device changes read nothing. */
   #keyedUsers = new Set<string>();
@@ -107,12 +113,42 @@ export class E2eKeyService {
   // Upload
   // -------------------------------------------------------------------------------------------
 
+  /**
+   * Marks a device's keys as changing until `done` settles: its cached counts are dropped now and
+   * then, and {@link syncCounts} waits for `done` before reading.
+   */
+  #change(userId: string, deviceId: string, done: Promise<unknown>): void {
+    const k = deviceKey(userId, deviceId);
+    this.#invalidate(k);
+    let set = this.#changing.get(k);
+    if (!set) this.#changing.set(k, (set = new Set()));
+    set.add(done);
+    const finish = () => {
+      set.delete(done);
+      if (set.size === 0 && this.#changing.get(k) === set) this.#changing.delete(k);
+      this.#invalidate(k);
+    };
+    done.then(finish, finish);
+  }
+
+  #invalidate(k: string): void {
+    this.#counts.delete(k);
+    this.#epoch++;
+  }
+
   /** `POST /keys/upload`: the device's identity keys, one-time keys and fallback keys. */
   async upload(
     userId: string,
     deviceId: string,
     body: Record<string, unknown>,
   ): Promise<{ one_time_key_counts: Record<string, number> }> {
+    const work = this.#uploads.run(deviceKey(userId, deviceId), () => this.#upload(userId, deviceId, body));
+    this.#change(userId, deviceId, work);
+    await work;
+    return { one_time_key_counts: (await this.syncCounts(userId, deviceId)).oneTimeKeyCounts };
+  }
+
+  async #upload(userId: string, deviceId: string, body: Record<string, unknown>): Promise<void> {
     const { store } = this.deps;
     const ops: WriteOp[] = [];
     let identityChanged = false;
@@ -160,9 +196,7 @@ export class E2eKeyService {
     }
     await this.deps.db.write(ops);
     if (ops.length > 0) this.#keyedUsers.add(userId);
-    this.#counts.delete(deviceKey(userId, deviceId));
     if (identityChanged) await this.deps.keysChanged(userId);
-    return { one_time_key_counts: (await this.syncCounts(userId, deviceId)).oneTimeKeyCounts };
   }
 
   /**
@@ -176,11 +210,15 @@ export class E2eKeyService {
     deviceId: string,
   ): Promise<{ oneTimeKeyCounts: Record<string, number>; unusedFallbackKeyTypes: string[] }> {
     // A user without device keys has uploaded nothing (clients send device keys first).
+    const k = deviceKey(userId, deviceId);
+    for (let changing = this.#changing.get(k); changing; changing = this.#changing.get(k)) {
+      await Promise.allSettled(changing);
+    }
     if (!this.#keyedUsers.has(userId))
       return { oneTimeKeyCounts: { signed_curve25519: 0 }, unusedFallbackKeyTypes: [] };
-    const k = deviceKey(userId, deviceId);
     const cached = this.#counts.get(k);
     if (cached) return cached;
+    const epoch = this.#epoch;
     const fallback = await this.deps.store.fallbackKeys(userId, deviceId);
     const counts = {
       oneTimeKeyCounts: {
@@ -189,6 +227,8 @@ export class E2eKeyService {
       },
       unusedFallbackKeyTypes: [...fallback].filter(([, f]) => !f.used).map(([algorithm]) => algorithm),
     };
+    // Keys that changed during the reads may be half seen: answer, but do not keep.
+    if (epoch !== this.#epoch) return counts;
     if (this.#counts.size >= MAX_CACHED_COUNTS) this.#counts.delete(this.#counts.keys().next().value!);
     this.#counts.set(k, counts);
     return counts;
@@ -199,13 +239,16 @@ export class E2eKeyService {
     if (!this.#keyedUsers.has(userId)) return;
     const current = new Set((await this.deps.devicesOf(userId)).map((d) => d.device_id));
     const ops: WriteOp[] = [];
+    const gone: string[] = [];
     for (const deviceId of (await this.deps.store.devicesKeys(userId)).keys()) {
       if (!current.has(deviceId)) {
         ops.push(...(await this.deps.store.deleteDeviceOps(userId, deviceId)));
-        this.#counts.delete(deviceKey(userId, deviceId));
+        gone.push(deviceId);
       }
     }
-    await this.deps.db.write(ops);
+    const written = this.deps.db.write(ops);
+    for (const deviceId of gone) this.#change(userId, deviceId, written);
+    await written;
   }
 
   // -------------------------------------------------------------------------------------------
@@ -417,32 +460,40 @@ export class E2eKeyService {
       const { store } = this.deps;
       const out: Record<string, Record<string, Record<string, unknown>>> = {};
       const ops: WriteOp[] = [];
-      for (const [userId, devices] of Object.entries(wanted)) {
-        if (!this.#isLocal(userId) || !isJsonObject(devices)) continue;
-        for (const [deviceId, algorithm] of Object.entries(devices)) {
-          if (typeof algorithm !== "string") continue;
-          const otk = await store.firstOneTimeKey(userId, deviceId, algorithm);
-          let claimed: [string, unknown] | undefined;
-          if (otk) {
-            ops.push(...otk.ops);
-            claimed = [`${algorithm}:${otk.keyId}`, otk.value];
-          } else {
-            // No one-time key left: the fallback key, marked used ("One-time and fallback keys").
-            const fb = (await store.fallbackKeys(userId, deviceId)).get(algorithm);
-            if (fb) {
-              ops.push(...store.setFallbackKeyOps(userId, deviceId, algorithm, { ...fb, used: true }));
-              claimed = [`${algorithm}:${fb.keyId}`, fb.key];
+      let written!: () => void;
+      const done = new Promise<void>((resolve) => {
+        written = resolve;
+      });
+      try {
+        for (const [userId, devices] of Object.entries(wanted)) {
+          if (!this.#isLocal(userId) || !isJsonObject(devices)) continue;
+          for (const [deviceId, algorithm] of Object.entries(devices)) {
+            if (typeof algorithm !== "string") continue;
+            const otk = await store.firstOneTimeKey(userId, deviceId, algorithm);
+            let claimed: [string, unknown] | undefined;
+            if (otk) {
+              ops.push(...otk.ops);
+              claimed = [`${algorithm}:${otk.keyId}`, otk.value];
+            } else {
+              // No one-time key left: the fallback key, marked used ("One-time and fallback keys").
+              const fb = (await store.fallbackKeys(userId, deviceId)).get(algorithm);
+              if (fb) {
+                ops.push(...store.setFallbackKeyOps(userId, deviceId, algorithm, { ...fb, used: true }));
+                claimed = [`${algorithm}:${fb.keyId}`, fb.key];
+              }
+            }
+            if (claimed) {
+              this.#change(userId, deviceId, done);
+              const user = out[userId] ?? {};
+              user[deviceId] = { ...user[deviceId], [claimed[0]]: claimed[1] };
+              out[userId] = user;
             }
           }
-          if (claimed) {
-            this.#counts.delete(deviceKey(userId, deviceId));
-            const user = out[userId] ?? {};
-            user[deviceId] = { ...user[deviceId], [claimed[0]]: claimed[1] };
-            out[userId] = user;
-          }
         }
+        await this.deps.db.write(ops);
+      } finally {
+        written();
       }
-      await this.deps.db.write(ops);
       return out;
     };
     return this.#claims.run("claims", run);

@@ -192,11 +192,11 @@ export class SyncService {
         deviceLists: Math.max(this.deps.deviceLists?.position() ?? 0, since?.deviceLists ?? 0),
       };
       const { response, empty, joined } = await this.#build(req, since, upTo);
-      if (!req.since || req.fullState || !empty) return response;
+      if (!req.since || req.fullState || !empty) return this.#withKeyCounts(req, response);
       // Nothing for this user in (since, upTo]: continue from upTo.
       since = upTo;
       const remaining = deadline - now();
-      if (remaining <= 0 || req.signal?.aborted) return response;
+      if (remaining <= 0 || req.signal?.aborted) return this.#withKeyCounts(req, response);
       // Checked and registered in the same tick, so no update can slip in between.
       if (
         this.deps.eventsPosition() > upTo.events ||
@@ -210,8 +210,22 @@ export class SyncService {
         continue;
       }
       await notifier.wait({ userId: req.userId, rooms: joined }, remaining, req.signal);
-      if (req.signal?.aborted) return response;
+      if (req.signal?.aborted) return this.#withKeyCounts(req, response);
     }
+  }
+
+  /**
+   * Adds the device's one-time key counts and unused fallback key types, read last, just before the
+   * response leaves (after any wait): they then reflect every key upload acknowledged before it
+   * (the key service makes the read wait for an upload in progress). Read earlier, a sync that took a
+   * few milliseconds, or waited, reported counts from before an upload, and clients uploaded again.
+   */
+  async #withKeyCounts(req: SyncRequest, response: SyncResponse): Promise<SyncResponse> {
+    if (!this.deps.e2eKeys) return response;
+    const keys = await this.deps.e2eKeys(req.userId, req.deviceId);
+    response.device_one_time_keys_count = keys.oneTimeKeyCounts;
+    response.device_unused_fallback_key_types = keys.unusedFallbackKeyTypes;
+    return response;
   }
 
   async #build(
@@ -274,11 +288,6 @@ export class SyncService {
       },
       device_one_time_keys_count: {},
     };
-    if (this.deps.e2eKeys) {
-      const keys = await this.deps.e2eKeys(req.userId, req.deviceId);
-      response.device_one_time_keys_count = keys.oneTimeKeyCounts;
-      response.device_unused_fallback_key_types = keys.unusedFallbackKeyTypes;
-    }
     const joined = new Set<string>();
     const roomFilter = req.filter.room;
     await mapLimit([...memberships], ROOM_CONCURRENCY, async ([roomId, record]) => {

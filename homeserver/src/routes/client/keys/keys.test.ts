@@ -213,3 +213,59 @@ describe("keys", () => {
     expect(Object.keys(after.body.device_keys[alice.userId])).toEqual([alice.deviceId]);
   });
 });
+
+describe("one-time key counts in /sync (issue 8, finding 3)", () => {
+  it("a long-poll that waited reports keys uploaded while it waited", async () => {
+    const carol = await registerUser(server, "carol-otk", PASSWORD);
+    await carol.post("/_matrix/client/v3/keys/upload", { device_keys: deviceKeys(carol) });
+    const first = await carol.get("/_matrix/client/v3/sync?timeout=0");
+    expect(first.body.device_one_time_keys_count).toEqual({ signed_curve25519: 0 });
+    const waiting = carol.get(`/_matrix/client/v3/sync?since=${enc(first.body.next_batch)}&timeout=1500`);
+    await new Promise((r) => setTimeout(r, 300));
+    const up = await carol.post("/_matrix/client/v3/keys/upload", {
+      one_time_keys: { ...otk("C1"), ...otk("C2"), ...otk("C3"), ...otk("C4") },
+    });
+    expect(up.body.one_time_key_counts).toEqual({ signed_curve25519: 4 });
+    const later = await waiting;
+    expect(later.body.device_one_time_keys_count).toEqual({ signed_curve25519: 4 });
+  });
+
+  it("a sync answered after an upload's acknowledgement counts that upload, however they race", async () => {
+    const dave = await registerUser(server, "dave-otk", PASSWORD);
+    await dave.post("/_matrix/client/v3/keys/upload", { device_keys: deviceKeys(dave) });
+    // Rooms with some history, so that building a sync takes a few milliseconds.
+    for (let i = 0; i < 15; i++) {
+      const room = await dave.post("/_matrix/client/v3/createRoom", { name: `room ${i}` });
+      for (let m = 0; m < 3; m++) {
+        await dave.put(`/_matrix/client/v3/rooms/${enc(room.body.room_id)}/send/m.room.message/r${i}m${m}`, {
+          msgtype: "m.text",
+          body: `message ${m}`,
+        });
+      }
+    }
+    let uploaded = 0;
+    for (let round = 0; round < 20; round++) {
+      const order: string[] = [];
+      const keys = Object.assign({}, ...Array.from({ length: 5 }, (_, i) => otk(`D${round}_${i}`)));
+      const sync = dave.get("/_matrix/client/v3/sync?timeout=0").then((r) => {
+        order.push("sync");
+        return r;
+      });
+      await new Promise((r) => setTimeout(r, round % 4));
+      const upload = dave.post("/_matrix/client/v3/keys/upload", { one_time_keys: keys }).then((r) => {
+        order.push("upload");
+        return r;
+      });
+      const [synced] = await Promise.all([sync, upload]);
+      uploaded += 5;
+      const counted = synced.body.device_one_time_keys_count.signed_curve25519 as number;
+      if (order[0] === "upload") expect(counted, `round ${round}`).toBe(uploaded);
+      else expect([uploaded - 5, uploaded], `round ${round}`).toContain(counted);
+      // And nothing stale is remembered: a later sync counts everything.
+      const quiet = await dave.get(
+        "/_matrix/client/v3/sync?timeout=0&filter=%7B%22room%22%3A%7B%22rooms%22%3A%5B%5D%7D%7D",
+      );
+      expect(quiet.body.device_one_time_keys_count.signed_curve25519, `round ${round}`).toBe(uploaded);
+    }
+  });
+});
