@@ -86,6 +86,8 @@ import { ToDeviceStore } from "./storage/to-device.js";
 /** The built services: routes, the token authenticator, and a stop hook. */
 export interface BuiltModules {
   readonly routes: Route[];
+  /** The federation listener's routes (empty without federation). */
+  readonly federationRoutes: readonly FederationRoute[];
   readonly authenticator: TokenAuthenticator;
   /** The services and stores, for tests and tools. */
   readonly services: {
@@ -512,6 +514,7 @@ export async function buildModules(ctx: ModuleContext): Promise<BuiltModules> {
       ...reads.routes,
     ],
     authenticator: accounts.authenticator,
+    federationRoutes: federation ? [...federation.routes, ...inboundRoutes] : [],
     services: { rooms, pipeline, notifier, formatter, events, roomStore, stateGroups, sender },
     async start() {
       await sender?.start();

@@ -36,6 +36,11 @@ export interface RunningServer {
   readonly federationPort: number | undefined;
   /** The services and stores (for tests and tools). */
   readonly services: BuiltModules["services"];
+  /** Every endpoint served: the client listener's and the federation listener's. */
+  readonly routes: {
+    readonly client: BuiltModules["routes"];
+    readonly federation: BuiltModules["federationRoutes"];
+  };
   /** Stops accepting, finishes in-flight requests and writes, closes the database. */
   close(): Promise<void>;
 }
@@ -78,6 +83,7 @@ export async function startServer(config: HearthConfig, logger?: Logger): Promis
     federationPort,
     context,
     services: built.services,
+    routes: { client: built.routes, federation: built.federationRoutes },
     close() {
       closing ??= (async () => {
         await built.stop();

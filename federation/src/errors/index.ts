@@ -51,7 +51,10 @@ export type KnownErrCode =
   | "M_CANNOT_OVERWRITE_MEDIA"
   | "M_UNKNOWN_POS"
   | "M_URL_NOT_SET"
-  | "M_WRONG_ROOM_KEYS_VERSION";
+  | "M_WRONG_ROOM_KEYS_VERSION"
+  | "M_KEY_TOO_LARGE"
+  | "M_PROFILE_TOO_LARGE"
+  | "M_INVALID_SIGNATURE";
 
 /** An errcode: a known one, or any other string (remote servers may send codes we do not know). */
 export type ErrCode = KnownErrCode | (string & {});
@@ -102,6 +105,9 @@ export const ERRCODE_STATUS: Readonly<Record<KnownErrCode, number>> = {
   M_UNKNOWN_POS: 400,
   M_URL_NOT_SET: 400,
   M_WRONG_ROOM_KEYS_VERSION: 403,
+  M_KEY_TOO_LARGE: 400,
+  M_PROFILE_TOO_LARGE: 400,
+  M_INVALID_SIGNATURE: 400,
 };
 
 /** The HTTP status for an errcode (400 for codes not in the table). */

@@ -13,6 +13,8 @@ import {
   checkPduFormat,
   computeEventId,
   type FederationClient,
+  jsonValueProblem,
+  MAX_FEDERATION_JSON_DEPTH,
   MatrixError,
   type Pdu,
   prevEventIds,
@@ -161,6 +163,15 @@ export class InboundService {
     const e = edu as { edu_type?: unknown; content?: unknown };
     if (typeof e?.content !== "object" || e.content === null) return;
     const content = e.content as Record<string, unknown>;
+    // The transaction was parsed with lone surrogates allowed (one bad part must not sink the rest):
+    // an EDU holding one is dropped, so that nothing of it reaches clients or storage.
+    if (jsonValueProblem(content, { maxDepth: MAX_FEDERATION_JSON_DEPTH }) !== undefined) {
+      this.deps.logger.debug(
+        { origin, eduType: e.edu_type },
+        "dropped an EDU that is not valid JSON for Matrix",
+      );
+      return;
+    }
     // Room EDUs from a server a room's ACL denies are dropped ("Server Access Control Lists").
     const roomId = typeof content.room_id === "string" ? content.room_id : undefined;
     if (roomId && this.deps.serverAllowed && !(await this.deps.serverAllowed(origin, roomId))) return;
