@@ -1,15 +1,15 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
-import { buildConfig, ConfigError, loadConfig } from "./config.js";
+import { buildConfig, ConfigError, invocationDir, loadConfig } from "./config.js";
 
 describe("config", () => {
   it("has embedded defaults: localhost, 127.0.0.1:8008, open registration", () => {
     const c = buildConfig({}, {});
     expect(c.serverName).toBe("localhost");
     expect(c.bind).toEqual({ host: "127.0.0.1", port: 8008 });
-    expect(c.dataDir).toBe("./hearth-data");
+    expect(c.dataDir).toBe(resolve(process.cwd(), "hearth-data"));
     expect(c.registration).toBe("open");
     expect(c.rateLimits).toBeDefined();
     expect(c.defaultRoomVersion).toBe("11");
@@ -71,6 +71,17 @@ describe("config", () => {
     });
   });
 
+  it("resolves relative paths from where npm was invoked (INIT_CWD), else the working directory", () => {
+    const file = { data_dir: "data", tls_cert: "t/c.pem", tls_key: "../k.pem", federation_ca: "/etc/ca.pem" };
+    expect(buildConfig(file, { INIT_CWD: "/home/me/site" })).toMatchObject({
+      dataDir: "/home/me/site/data",
+      federation: { tlsCert: "/home/me/site/t/c.pem", tlsKey: "/home/me/k.pem", caFile: "/etc/ca.pem" },
+    });
+    expect(buildConfig({}, { INIT_CWD: "/srv", HEARTH_DATA_DIR: "./hs" }).dataDir).toBe("/srv/hs");
+    expect(buildConfig({ data_dir: "data" }, {}).dataDir).toBe(resolve(process.cwd(), "data"));
+    expect(invocationDir({ INIT_CWD: "relative/nonsense" })).toBe(process.cwd());
+  });
+
   it.each([
     [{ federation_bind: "127.0.0.1:8448" }, "tls_cert"],
     [{ federation_verify_tls: "maybe" }, "federation_verify_tls"],
@@ -107,6 +118,9 @@ describe("config", () => {
     await writeFile(path, "- a list\n");
     expect(() => loadConfig(path, {})).toThrow(/YAML map/);
     expect(() => loadConfig(join(dir, "missing.yaml"), {})).toThrow(ConfigError);
+    await writeFile(path, "data_dir: data\n");
+    expect(loadConfig("hearth.yaml", { INIT_CWD: dir }).dataDir).toBe(join(dir, "data"));
+    expect(() => loadConfig("missing.yaml", { INIT_CWD: dir })).toThrow(join(dir, "missing.yaml"));
     await rm(dir, { recursive: true });
     const example = loadConfig(new URL("../../hearth.example.yaml", import.meta.url).pathname, {});
     expect(example.serverName).toBe("localhost");

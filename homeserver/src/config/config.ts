@@ -2,8 +2,13 @@
  * Homeserver configuration: the schema with defaults, loaded from an optional YAML file and overridden
  * by `HEARTH_*` environment variables. Invalid configuration fails at start with a message naming the
  * key. Every key is documented in `homeserver/hearth.example.yaml`.
+ *
+ * Relative paths (`data_dir`, `tls_cert`, `tls_key`, `federation_ca`, the `--config` file) are resolved
+ * here, once, from the directory the user ran the command in ({@link invocationDir}), so the rest of
+ * the server only sees absolute paths.
  */
 import { readFileSync } from "node:fs";
+import { isAbsolute, resolve } from "node:path";
 import { isKnownRoomVersion, isValidServerName } from "@hearth/federation";
 import { parse as parseYaml } from "yaml";
 
@@ -22,7 +27,7 @@ export interface HearthConfig {
   readonly serverName: string;
   /** Where the client API listens. */
   readonly bind: { readonly host: string; readonly port: number };
-  /** Where the database, signing key and other state live. */
+  /** Where the database, signing key and other state live; absolute. */
   readonly dataDir: string;
   readonly registration: RegistrationMode;
   /** Secret for `/_synapse/admin/v1/register`-style shared-secret registration (the CLI uses it). */
@@ -48,12 +53,12 @@ export interface HearthConfig {
 export interface FederationConfig {
   /** host:port of the federation listener (always TLS); undefined: no listener. */
   readonly bind: { readonly host: string; readonly port: number } | undefined;
-  /** PEM certificate chain and private key files for the listener. */
+  /** PEM certificate chain and private key files for the listener; absolute. */
   readonly tlsCert: string | undefined;
   readonly tlsKey: string | undefined;
   /** Verify remote servers' certificates (true unless a cluster of self-signed servers says otherwise). */
   readonly verifyTls: boolean;
-  /** PEM file of extra CAs trusted for outbound federation. */
+  /** PEM file of extra CAs trusted for outbound federation; absolute. */
   readonly caFile: string | undefined;
   /** Let outbound federation reach loopback and private addresses (local clusters, tests). */
   readonly allowPrivate: boolean;
@@ -104,10 +109,20 @@ function parseBoolean(key: string, value: unknown, fallback: boolean): boolean {
   throw new ConfigError(key, `must be true or false, not ${JSON.stringify(value)}`);
 }
 
-function optionalPath(key: string, value: unknown): string | undefined {
+/**
+ * The directory relative paths are resolved from: the one the user ran the command in. npm runs
+ * scripts (`npm start`, also from a subdirectory, and workspace scripts) in a package's folder, and
+ * sets `INIT_CWD` to where it was invoked, for `npx` too; without npm it is the working directory.
+ */
+export function invocationDir(env: NodeJS.ProcessEnv = process.env): string {
+  const dir = env.INIT_CWD;
+  return dir !== undefined && isAbsolute(dir) ? dir : process.cwd();
+}
+
+function optionalPath(key: string, value: unknown, base: string): string | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== "string" || value === "") throw new ConfigError(key, "must be a file path");
-  return value;
+  return resolve(base, value);
 }
 
 const KNOWN_KEYS = new Set(Object.keys(ENV));
@@ -154,7 +169,8 @@ function oneOf<T extends string>(key: string, value: unknown, allowed: readonly 
 
 /**
  * Builds the configuration from raw values (YAML keys) and the environment. Environment variables
- * win over the file; defaults fill the rest.
+ * win over the file; defaults fill the rest. Relative paths are resolved from
+ * {@link invocationDir}`(env)`.
  */
 export function buildConfig(
   file: Record<string, unknown>,
@@ -172,6 +188,7 @@ export function buildConfig(
   if (!isValidServerName(serverName))
     throw new ConfigError("server_name", `not a valid server name: ${serverName}`);
   const bind = parseBind("bind", raw.bind ?? "127.0.0.1:8008");
+  const base = invocationDir(env);
   const dataDir = raw.data_dir ?? "./hearth-data";
   if (typeof dataDir !== "string" || dataDir === "") throw new ConfigError("data_dir", "must be a path");
   const registration = oneOf<RegistrationMode>(
@@ -203,8 +220,8 @@ export function buildConfig(
   }
   const federationBind =
     raw.federation_bind === undefined ? undefined : parseBind("federation_bind", raw.federation_bind);
-  const tlsCert = optionalPath("tls_cert", raw.tls_cert);
-  const tlsKey = optionalPath("tls_key", raw.tls_key);
+  const tlsCert = optionalPath("tls_cert", raw.tls_cert, base);
+  const tlsKey = optionalPath("tls_key", raw.tls_key, base);
   if (federationBind && (!tlsCert || !tlsKey)) {
     throw new ConfigError(
       "tls_cert",
@@ -214,7 +231,7 @@ export function buildConfig(
   return {
     serverName,
     bind,
-    dataDir,
+    dataDir: resolve(base, dataDir),
     registration,
     registrationSharedSecret: secret as string | undefined,
     rateLimits: parseRateLimits("rate_limits", raw.rate_limits),
@@ -233,16 +250,20 @@ export function buildConfig(
       tlsCert,
       tlsKey,
       verifyTls: parseBoolean("federation_verify_tls", raw.federation_verify_tls, true),
-      caFile: optionalPath("federation_ca", raw.federation_ca),
+      caFile: optionalPath("federation_ca", raw.federation_ca, base),
       allowPrivate: parseBoolean("federation_allow_private", raw.federation_allow_private, false),
     },
   };
 }
 
-/** Loads the configuration from an optional YAML file and the environment. */
-export function loadConfig(path?: string, env: NodeJS.ProcessEnv = process.env): HearthConfig {
+/**
+ * Loads the configuration from an optional YAML file and the environment. A relative `path` is, like
+ * the paths in the file, resolved from {@link invocationDir}.
+ */
+export function loadConfig(configPath?: string, env: NodeJS.ProcessEnv = process.env): HearthConfig {
   let file: Record<string, unknown> = {};
-  if (path) {
+  if (configPath) {
+    const path = resolve(invocationDir(env), configPath);
     let text: string;
     try {
       text = readFileSync(path, "utf8");
