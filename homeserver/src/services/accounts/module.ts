@@ -4,7 +4,7 @@
  */
 import type { TokenAuthenticator } from "../../http/app.js";
 import type { Route } from "../../http/route.js";
-import { sharedSecretRoutes } from "../../routes/admin/index.js";
+import { adminRoutes } from "../../routes/admin/index.js";
 import { accountRoutes } from "../../routes/client/account/index.js";
 import type { AccountRouteDeps } from "../../routes/client/accounts-deps.js";
 import { deviceRoutes } from "../../routes/client/devices/index.js";
@@ -61,7 +61,7 @@ export function accountsModule(
       ...accountRoutes(deps),
       ...deviceRoutes(deps),
       ...profileRoutes(deps),
-      ...sharedSecretRoutes({ accounts, sharedSecret }),
+      ...adminRoutes({ accounts, sharedSecret, now: ctx.now }),
     ],
     authenticator: accounts,
     accounts,
