@@ -3,15 +3,18 @@
  * `generate-tls`, `rotate-keys`.
  *
  * `register-user` registers through a running server's shared-secret endpoint when one answers, and
- * otherwise writes to the (stopped) server's data directory directly. The database is single-process:
- * when a running server holds it, direct access fails with a message saying so.
+ * `create-registration-token` through its admin API (with an admin's access token); otherwise both
+ * write to the stopped server's data directory directly. The database is single-process: when a
+ * running server holds it, direct access fails with a message giving the command to run instead.
+ * Commands that change a server's data refuse a data directory without it rather than create an
+ * empty one the server would never read; only `generate-keys` and `generate-tls` create one.
  */
 import { randomBytes } from "node:crypto";
 import { access, chmod, mkdir, rename, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { generateSigningKey, isValidServerName, MatrixError } from "@hearth/federation";
-import { type HearthConfig, loadConfig } from "../config/config.js";
+import { type HearthConfig, invocationDir, loadConfig } from "../config/config.js";
 import { createSelfSignedCertificate, serverNameHost } from "../federation/tls.js";
 import { AccountService } from "../services/accounts/account-service.js";
 import { sharedSecretMac } from "../services/accounts/shared-secret.js";
@@ -20,6 +23,7 @@ import { formatSigningKey, loadOrCreateSigningKey } from "../signing-key.js";
 import { accountStorage } from "../storage/accounts.js";
 import { Database } from "../storage/db.js";
 import { ServerKeyStore } from "../storage/server-keys.js";
+import { clientUrlOf, isDatabaseLocked, readClientUrl } from "./running-server.js";
 
 /** Where a command writes its output. */
 export interface CommandIo {
@@ -35,6 +39,28 @@ const processIo: CommandIo = {
 /** A failure to report to the operator (no stack trace). */
 class CommandError extends Error {
   override readonly name = "CommandError";
+}
+
+/** What to do when the data directory holds no server data. */
+const NO_DATA_HINT =
+  "start the server once with `npm start`, or point --config / HEARTH_DATA_DIR at its data";
+
+/** A value as a POSIX shell word: as is when safe, else single-quoted. */
+function shellWord(value: string): string {
+  return /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replaceAll("'", "'\\''")}'`;
+}
+
+/**
+ * A command line to suggest: `npx hearth <command>` and `parts`, each already a shell word or a
+ * `<placeholder>`; undefined parts are left out.
+ */
+function commandLine(command: string, parts: readonly (string | undefined)[]): string {
+  return ["npx hearth", command, ...parts.filter((p) => p !== undefined)].join(" ");
+}
+
+/** `--config <path>` as given, for suggested command lines. */
+function configPart(path: string | undefined): string | undefined {
+  return path === undefined ? undefined : `--config ${shellWord(path)}`;
 }
 
 /**
@@ -74,6 +100,11 @@ export async function runAdminCommand(
   }
 }
 
+/**
+ * `register-user <localpart> [--admin] [--password pw] [--config f] [--url u]`: through a running
+ * server's shared-secret endpoint (its `registration_shared_secret`), else into the stopped server's
+ * database ({@link locate}). Prints the user ID, and the password when it generated one.
+ */
 async function registerUser(args: string[], io: CommandIo): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
@@ -93,17 +124,44 @@ async function registerUser(args: string[], io: CommandIo): Promise<number> {
   const password = values.password ?? newPassword();
   if (password === "") throw new CommandError("the password must not be empty");
   const admin = values.admin === true;
-  const url = (values.url ?? clientUrl(config)).replace(/\/+$/, "");
+  /** This command again, against the server at `url`, for messages. */
+  const again = (url: string) =>
+    commandLine("register-user", [
+      shellWord(positionals[0]!),
+      admin ? "--admin" : undefined,
+      values.password === undefined ? undefined : "--password <password>",
+      configPart(values.config),
+      `--url ${url}`,
+    ]);
 
-  const nonce = await fetchNonce(url);
+  const target = await locate(
+    config,
+    values.url,
+    (db, tried) =>
+      `the database ${db} is in use by a running server that does not answer at ${tried}. Register ` +
+      "through it with its registration_shared_secret:\n" +
+      `  HEARTH_REGISTRATION_SHARED_SECRET=<the server's secret> ${again("<its client URL>")}\n` +
+      "or stop the server and run this command again.",
+  );
   let userId: string;
-  if (nonce !== undefined) {
-    userId = await registerRemotely(url, config, nonce, username, password, admin);
+  if ("url" in target) {
+    const nonce = await fetchNonce(target.url);
+    userId = await registerRemotely(
+      target.url,
+      config,
+      nonce,
+      username,
+      password,
+      admin,
+      again(shellWord(target.url)),
+    );
+    io.err(`Registered through the server at ${target.url}\n`);
   } else {
-    userId = await withDatabase(config, async (accounts) => {
+    userId = await withAccounts(config, target.db, async (accounts) => {
       const localpart = await accounts.checkUsername(username);
       return (await accounts.register({ localpart, password, admin, inhibitLogin: true })).userId;
     });
+    io.err(`Wrote to the stopped server's database in ${config.dataDir}\n`);
   }
   io.out(`Registered ${userId}${admin ? " (admin)" : ""}\n`);
   if (generated) io.out(`Password: ${password}\n`);
@@ -120,24 +178,62 @@ function localpartOf(arg: string, serverName: string): string {
   return arg.slice(1, colon);
 }
 
-/** The client URL of the configured bind address (wildcards become loopback). */
-function clientUrl(config: HearthConfig): string {
-  let host = config.bind.host;
-  if (host === "0.0.0.0") host = "127.0.0.1";
-  if (host === "::") host = "::1";
-  return `http://${host.includes(":") ? `[${host}]` : host}:${config.bind.port}`;
-}
+/** Where a command acts: the running server at `url`, or the stopped server's open database. */
+type Target = { readonly url: string } | { readonly db: Database };
 
 /**
- * A nonce from a running server, `undefined` when nothing answers at `url`. A server that answers
- * but refuses shared-secret registration is an error: its database is locked, so there is no other way.
+ * Finds where a command acts on the server's data. With `--url`, the server there, which must answer.
+ * Otherwise a server answering at the configured bind address; else the stopped server's database,
+ * which must exist (never an empty one created here); when a running server holds it, the client URL
+ * that server recorded at start-up ({@link readClientUrl}); else the error `locked(db path, URL tried)`.
  */
-async function fetchNonce(url: string): Promise<string | { refused: string } | undefined> {
+async function locate(
+  config: HearthConfig,
+  explicitUrl: string | undefined,
+  locked: (db: string, tried: string) => string,
+): Promise<Target> {
+  if (explicitUrl !== undefined) {
+    const url = explicitUrl.replace(/\/+$/, "");
+    if (await serverAnswers(url)) return { url };
+    throw new CommandError(
+      `no server answers at ${url}. Start it, or leave out --url to write to a stopped server's data directory.`,
+    );
+  }
+  const configured = clientUrlOf(config.bind.host, config.bind.port);
+  if (await serverAnswers(configured)) return { url: configured };
+  const path = join(config.dataDir, "db");
+  if (!(await exists(path))) throw new CommandError(`no Hearth data at ${config.dataDir}: ${NO_DATA_HINT}`);
+  try {
+    return { db: await Database.open(path) };
+  } catch (e) {
+    if (!isDatabaseLocked(e))
+      throw new CommandError(`cannot open the database ${path}: ${(e as Error).message}`);
+  }
+  const recorded = await readClientUrl(config.dataDir);
+  if (recorded !== undefined && recorded !== configured && (await serverAnswers(recorded))) {
+    return { url: recorded };
+  }
+  throw new CommandError(locked(path, configured));
+}
+
+/** Whether something answers HTTP at `url` (a running server). */
+async function serverAnswers(url: string): Promise<boolean> {
+  try {
+    const res = await fetch(`${url}/_matrix/client/versions`, { signal: AbortSignal.timeout(3000) });
+    await res.body?.cancel();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A nonce from the server at `url`, or why it refused one. */
+async function fetchNonce(url: string): Promise<string | { refused: string }> {
   let res: Response;
   try {
     res = await fetch(`${url}/_synapse/admin/v1/register`, { signal: AbortSignal.timeout(3000) });
-  } catch {
-    return undefined;
+  } catch (e) {
+    return { refused: (e as Error).message };
   }
   const body = (await res.json().catch(() => ({}))) as { nonce?: unknown; error?: unknown };
   if (res.ok && typeof body.nonce === "string") return body.nonce;
@@ -151,13 +247,23 @@ async function registerRemotely(
   username: string,
   password: string,
   admin: boolean,
+  again: string,
 ): Promise<string> {
-  if (typeof nonce !== "string" || config.registrationSharedSecret === undefined) {
-    const why =
-      typeof nonce === "string" ? "registration_shared_secret is not in this configuration" : nonce.refused;
+  if (typeof nonce !== "string") {
     throw new CommandError(
-      `a server is running at ${url} but shared-secret registration is not possible (${why}). ` +
-        "Set the same registration_shared_secret for the server and this command, or stop the server.",
+      `a server is running at ${url} and holds the database, but refuses shared-secret registration ` +
+        `(${nonce.refused}). Restart it with a secret of at least 16 characters ` +
+        "(HEARTH_REGISTRATION_SHARED_SECRET=<secret> npm start, or registration_shared_secret in its config) " +
+        `and run:\n  HEARTH_REGISTRATION_SHARED_SECRET=<secret> ${again}\n` +
+        "or stop the server and run this command again.",
+    );
+  }
+  if (config.registrationSharedSecret === undefined) {
+    throw new CommandError(
+      `a server is running at ${url} and holds the database. Register through it with its ` +
+        "registration_shared_secret, which this command's configuration lacks:\n" +
+        `  HEARTH_REGISTRATION_SHARED_SECRET=<the server's secret> ${again}\n` +
+        "or stop the server and run this command again.",
     );
   }
   const mac = sharedSecretMac(config.registrationSharedSecret, nonce, username, password, admin);
@@ -173,33 +279,20 @@ async function registerRemotely(
     error?: unknown;
   };
   if (!res.ok || typeof body.user_id !== "string") {
-    throw new CommandError(
-      `the server refused: ${String(body.errcode ?? res.status)} ${String(body.error ?? "")}`.trim(),
-    );
+    const refused = `${String(body.errcode ?? res.status)} ${String(body.error ?? "")}`.trim();
+    const hint =
+      body.errcode === "M_FORBIDDEN" ? " (is registration_shared_secret the same as the server's?)" : "";
+    throw new CommandError(`the server at ${url} refused: ${refused}${hint}`);
   }
   return body.user_id;
 }
 
-/** Opens the stopped server's database, runs `fn` with an account service over it, and closes it. */
-async function withDatabase<T>(
+/** Runs `fn` with an account service over the stopped server's open database `db`, then closes it. */
+async function withAccounts<T>(
   config: HearthConfig,
+  db: Database,
   fn: (accounts: AccountService) => Promise<T>,
 ): Promise<T> {
-  const path = join(config.dataDir, "db");
-  await mkdir(config.dataDir, { recursive: true });
-  let db: Database;
-  try {
-    db = await Database.open(path);
-  } catch (e) {
-    const err = e as { code?: string; cause?: { code?: string } };
-    if (err.cause?.code === "LEVEL_LOCKED" || err.code === "LEVEL_LOCKED") {
-      throw new CommandError(
-        `the database ${path} is in use by a running server. Register through it instead: ` +
-          "give --url (or the config's bind) and set registration_shared_secret.",
-      );
-    }
-    throw new CommandError(`cannot open the database ${path}: ${(e as Error).message}`);
-  }
   try {
     const accounts = new AccountService({
       db,
@@ -223,6 +316,12 @@ function nonNegativeInteger(value: string | undefined, name: string): number | u
   return Number(value);
 }
 
+/**
+ * `create-registration-token [--token t] [--uses n] [--expiry-ms ms] [--config f] [--url u]
+ * [--access-token a]`: through a running server's admin API (`POST
+ * /_synapse/admin/v1/registration_tokens/new`), with an admin's access token from `--access-token` or
+ * `HEARTH_ADMIN_TOKEN`, else into the stopped server's database ({@link locate}). Prints the token.
+ */
 async function createRegistrationToken(args: string[], io: CommandIo): Promise<number> {
   const { values } = parseArgs({
     args,
@@ -232,20 +331,88 @@ async function createRegistrationToken(args: string[], io: CommandIo): Promise<n
       "expiry-ms": { type: "string" },
       token: { type: "string" },
       config: { type: "string", short: "c" },
+      url: { type: "string" },
+      "access-token": { type: "string" },
     },
   });
   const uses = nonNegativeInteger(values.uses, "--uses");
   const expiryMs = nonNegativeInteger(values["expiry-ms"], "--expiry-ms");
   const config = loadConfig(values.config);
-  const record = await withDatabase(config, (accounts) =>
-    accounts.createRegistrationToken({
-      token: values.token,
-      usesAllowed: uses ?? null,
-      expiryTs: expiryMs !== undefined ? Date.now() + expiryMs : null,
-    }),
+  const accessToken = values["access-token"] || process.env.HEARTH_ADMIN_TOKEN || undefined;
+  const expiryTs = expiryMs !== undefined ? Date.now() + expiryMs : null;
+  /** This command again, against the server at `url`, for messages. */
+  const again = (url: string) =>
+    commandLine("create-registration-token", [
+      values.token === undefined ? undefined : `--token ${shellWord(values.token)}`,
+      values.uses === undefined ? undefined : `--uses ${values.uses}`,
+      values["expiry-ms"] === undefined ? undefined : `--expiry-ms ${values["expiry-ms"]}`,
+      configPart(values.config),
+      `--url ${url}`,
+      "--access-token <admin access token>",
+    ]);
+  const tokenHelp =
+    "An admin access token: register an admin (`npx hearth register-user <name> --admin`), log in as " +
+    "it and copy its token (Element: Settings > Help & About > Access Token), or set HEARTH_ADMIN_TOKEN.";
+
+  const target = await locate(
+    config,
+    values.url,
+    (db, tried) =>
+      `the database ${db} is in use by a running server that does not answer at ${tried}. Create the ` +
+      `token through its admin API:\n  ${again("<its client URL>")}\nor stop the server first. ${tokenHelp}`,
   );
-  io.out(`${record.token}\n`);
+  let token: string;
+  if ("url" in target) {
+    if (accessToken === undefined) {
+      throw new CommandError(
+        `a server is running at ${target.url} and holds the database. Create the token through its ` +
+          `admin API:\n  ${again(shellWord(target.url))}\nor stop the server first. ${tokenHelp}`,
+      );
+    }
+    token = await createTokenRemotely(target.url, accessToken, {
+      ...(values.token === undefined ? {} : { token: values.token }),
+      uses_allowed: uses ?? null,
+      expiry_time: expiryTs,
+    });
+    io.err(`Created through the admin API at ${target.url}\n`);
+  } else {
+    const record = await withAccounts(config, target.db, (accounts) =>
+      accounts.createRegistrationToken({ token: values.token, usesAllowed: uses ?? null, expiryTs }),
+    );
+    token = record.token;
+    io.err(`Wrote to the stopped server's database in ${config.dataDir}\n`);
+  }
+  io.out(`${token}\n`);
   return 0;
+}
+
+/** Creates a registration token through `POST /_synapse/admin/v1/registration_tokens/new`. */
+async function createTokenRemotely(url: string, accessToken: string, body: object): Promise<string> {
+  let res: Response;
+  try {
+    res = await fetch(`${url}/_synapse/admin/v1/registration_tokens/new`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${accessToken}` },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(30_000),
+    });
+  } catch (e) {
+    throw new CommandError(`cannot reach ${url}: ${(e as Error).message}`);
+  }
+  const answer = (await res.json().catch(() => ({}))) as {
+    token?: unknown;
+    errcode?: unknown;
+    error?: unknown;
+  };
+  if (!res.ok || typeof answer.token !== "string") {
+    const refused = `${String(answer.errcode ?? res.status)} ${String(answer.error ?? "")}`.trim();
+    const hint =
+      answer.errcode === "M_FORBIDDEN" || answer.errcode === "M_UNKNOWN_TOKEN"
+        ? " (the access token must be a server admin's)"
+        : "";
+    throw new CommandError(`the server at ${url} refused: ${refused}${hint}`);
+  }
+  return answer.token;
 }
 
 async function generateKeys(args: string[], io: CommandIo): Promise<number> {
@@ -256,9 +423,14 @@ async function generateKeys(args: string[], io: CommandIo): Promise<number> {
     () => true,
     () => false,
   );
+  const newDir = !(await exists(config.dataDir));
   const key = await loadOrCreateSigningKey(config.dataDir);
   io.out(`${key.keyId}\n`);
-  io.err(existed ? `Signing key already present in ${path}\n` : `Wrote a new signing key to ${path}\n`);
+  io.err(
+    existed
+      ? `Signing key already present in ${path}\n`
+      : `${newDir ? `Created the data directory ${config.dataDir}; wrote` : "Wrote"} a new signing key to ${path}\n`,
+  );
   return 0;
 }
 
@@ -289,7 +461,7 @@ async function generateTls(args: string[], io: CommandIo): Promise<number> {
   const config = needConfig ? loadConfig(values.config) : undefined;
   const serverName = values["server-name"] ?? config!.serverName;
   if (!isValidServerName(serverName)) throw new CommandError(`not a valid server name: ${serverName}`);
-  const dir = values.out ?? config!.dataDir;
+  const dir = values.out === undefined ? config!.dataDir : resolve(invocationDir(), values.out);
   const certPath = join(dir, "tls.crt");
   const keyPath = join(dir, "tls.key");
   if (!values.force && ((await exists(certPath)) || (await exists(keyPath)))) {
@@ -316,15 +488,23 @@ async function generateTls(args: string[], io: CommandIo): Promise<number> {
 async function rotateKeys(args: string[], io: CommandIo): Promise<number> {
   const { values } = parseArgs({ args, strict: true, options: { config: { type: "string", short: "c" } } });
   const config = loadConfig(values.config);
+  const keyFile = join(config.dataDir, "signing.key");
+  // The key to rotate must exist: a data directory without one is not a server's.
+  if (!(await exists(keyFile)))
+    throw new CommandError(`no Hearth data at ${config.dataDir}: ${NO_DATA_HINT}`);
   const current = await loadOrCreateSigningKey(config.dataDir);
   const path = join(config.dataDir, "db");
   let db: Database;
   try {
+    // The database is created if the key was made by `generate-keys` before the first start.
     db = await Database.open(path);
   } catch (e) {
-    const err = e as { code?: string; cause?: { code?: string } };
-    if (err.cause?.code === "LEVEL_LOCKED" || err.code === "LEVEL_LOCKED") {
-      throw new CommandError(`the database ${path} is in use by a running server: stop it first`);
+    if (isDatabaseLocked(e)) {
+      throw new CommandError(
+        `the database ${path} is in use by a running server, and rotate-keys needs it stopped: stop the ` +
+          `server (Ctrl-C or SIGTERM), run \`${commandLine("rotate-keys", [configPart(values.config)])}\` ` +
+          "and start it again.",
+      );
     }
     throw new CommandError(`cannot open the database ${path}: ${(e as Error).message}`);
   }
@@ -338,7 +518,6 @@ async function rotateKeys(args: string[], io: CommandIo): Promise<number> {
   } finally {
     await db.close();
   }
-  const keyFile = join(config.dataDir, "signing.key");
   const temp = `${keyFile}.new`;
   await writeFile(temp, formatSigningKey(next), { mode: 0o600 });
   await chmod(temp, 0o600);

@@ -5,23 +5,40 @@
  */
 import { parseArgs } from "node:util";
 import { ConfigError, loadConfig } from "../config/config.js";
-import { startServer } from "../server.js";
+import { type RunningServer, startServer } from "../server.js";
+import {
+  clientUrlOf,
+  isDatabaseLocked,
+  readClientUrl,
+  recordClientUrl,
+  removeClientUrl,
+} from "./running-server.js";
 
 const USAGE = `Usage: hearth <command> [options]
 
+Relative paths (--config, data_dir / HEARTH_DATA_DIR, tls_cert, tls_key, federation_ca, --out) are
+resolved from the directory you run the command in. The data directory defaults to ./hearth-data.
+
 Commands:
-  start [--config hearth.yaml]        run the homeserver
+  start [--config hearth.yaml]        run the homeserver (prints its data directory)
   register-user <localpart> [--admin] [--password <pw>] [--config hearth.yaml] [--url <client url>]
-                                      register a user on a running server (shared secret) or directly
-                                      on a stopped server's data directory
+                                      register a user on a running server (its shared secret:
+                                      registration_shared_secret) or directly in a stopped server's
+                                      data directory
   create-registration-token [--token <t>] [--uses <n>] [--expiry-ms <ms from now>] [--config hearth.yaml]
-                                      create a registration token (stopped server's data directory)
+                            [--url <client url>] [--access-token <admin access token>]
+                                      create a registration token: through a running server's admin
+                                      API (an admin's access token, or HEARTH_ADMIN_TOKEN), or
+                                      directly in a stopped server's data directory
   generate-keys [--config hearth.yaml] write a signing key to the data directory if there is none
+                                      (creates the directory)
   generate-tls [--server-name <name>] [--out <dir>] [--force] [--config hearth.yaml]
                                       write a self-signed TLS certificate and key (tls.crt, tls.key)
                                       for the federation listener (default: into the data directory)
   rotate-keys [--config hearth.yaml]  new signing key; the current one is kept as an old verify key
                                       (stopped server's data directory)
+
+--url defaults to the configured bind address (HEARTH_BIND, default http://127.0.0.1:8008).
 `;
 
 /** Runs the CLI with `argv` (without the node and script paths). */
@@ -61,6 +78,7 @@ export async function runCli(argv: string[]): Promise<number> {
 async function start(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { config: { type: "string", short: "c" } }, strict: true });
   const config = loadConfig(values.config);
+  process.stdout.write(`Hearth ${config.serverName}: data directory ${config.dataDir}\n`);
   // Handlers first: a signal during start-up must still close cleanly, once start-up finishes.
   let signalled: string | undefined;
   let wake: (() => void) | undefined;
@@ -73,10 +91,27 @@ async function start(args: string[]): Promise<number> {
   process.on("SIGTERM", onTerm);
   process.on("SIGINT", onInt);
   try {
-    const server = await startServer(config);
+    let server: RunningServer;
+    try {
+      server = await startServer(config);
+    } catch (e) {
+      if (!isDatabaseLocked(e)) throw e;
+      const url = await readClientUrl(config.dataDir);
+      process.stderr.write(
+        `Another Hearth is running on the data directory ${config.dataDir}${url ? ` (at ${url})` : ""}: ` +
+          "stop it first, or give this one another data directory (HEARTH_DATA_DIR or data_dir).\n",
+      );
+      return 1;
+    }
+    // For CLI commands run while the server holds the database (see running-server.ts); they can do
+    // without it, so a failure is only logged.
+    await recordClientUrl(config.dataDir, clientUrlOf(config.bind.host, server.port)).catch((err) =>
+      server.context.logger.warn({ err }, "cannot record the client URL in the data directory"),
+    );
     process.stdout.write(`Hearth ${config.serverName} is listening on ${server.url}\n`);
     if (signalled === undefined) await new Promise<void>((resolve) => (wake = resolve));
     server.context.logger.info({ signal: signalled }, "shutting down");
+    await removeClientUrl(config.dataDir).catch(() => {});
     await server.close();
     return 0;
   } finally {
