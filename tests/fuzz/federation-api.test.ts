@@ -340,9 +340,14 @@ describe("fuzz: Server-Server API", () => {
       const replaced: Array<[string, string]> = [];
       for (const [path, value] of edits) {
         const [top, inner] = path.split(".") as [string, string | undefined];
+        const content =
+          typeof event.content === "object" && event.content !== null && !Array.isArray(event.content)
+            ? (event.content as Record<string, unknown>)
+            : undefined;
         if (value === "<delete>") {
-          if (inner) delete (event.content as Record<string, unknown>)[inner];
-          else delete event[top];
+          if (inner) {
+            if (content) delete content[inner];
+          } else delete event[top];
           continue;
         }
         let parsed: unknown;
@@ -354,14 +359,12 @@ describe("fuzz: Server-Server API", () => {
         }
         // Values JSON.parse gives back exactly go in as values; the rest are spliced in as text.
         if (parsed !== undefined && JSON.stringify(parsed) === value) {
-          if (inner && typeof event.content === "object" && event.content)
-            (event.content as Record<string, unknown>)[inner] = parsed;
+          if (inner && content) content[inner] = parsed;
           else event[top] = parsed;
         } else {
           const marker = `__fuzz_${replaced.length}__`;
           replaced.push([JSON.stringify(marker), value]);
-          if (inner && typeof event.content === "object" && event.content)
-            (event.content as Record<string, unknown>)[inner] = marker;
+          if (inner && content) content[inner] = marker;
           else event[top] = marker;
         }
       }
@@ -485,6 +488,20 @@ describe("fuzz: Server-Server API", () => {
     const messages = sync.body.to_device.events as Array<{ content: { body: string } }>;
     expect(messages.map((m) => m.content.body)).toEqual(["fine"]);
     base = { ...base, prev: goodId, depth: good.depth };
+  });
+
+  it("refuses, alone, PDUs whose fields have the wrong types (found by the fuzz)", async () => {
+    const good = signed(goodMessage("after odd ones"));
+    // `depth` an object whose toString is not a function: sorting by depth threw (500).
+    const odd = [
+      { ...goodMessage("x"), depth: { toString: 1 } },
+      { ...goodMessage("y"), depth: "7" },
+      { ...goodMessage("z"), room_id: { a: 1 } },
+    ];
+    const body = JSON.stringify({ origin: forged.name, origin_server_ts: Date.now(), pdus: [...odd, good] });
+    const res = await send("PUT", `/_matrix/federation/v1/send/odd${++txn}`, body);
+    expect(res.status, res.text).toBe(200);
+    expect(JSON.parse(res.text).pdus[computeEventId(good, ROOM_VERSION)]).toEqual({});
   });
 
   it("answers every transaction per PDU, never 5xx, and the room keeps working", async () => {

@@ -120,8 +120,8 @@ export class E2eKeyService {
   #change(userId: string, deviceId: string, done: Promise<unknown>): void {
     const k = deviceKey(userId, deviceId);
     this.#invalidate(k);
-    let set = this.#changing.get(k);
-    if (!set) this.#changing.set(k, (set = new Set()));
+    const set = this.#changing.get(k) ?? new Set<Promise<unknown>>();
+    this.#changing.set(k, set);
     set.add(done);
     const finish = () => {
       set.delete(done);

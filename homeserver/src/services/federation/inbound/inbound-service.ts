@@ -126,11 +126,13 @@ export class InboundService {
     await Promise.all(
       [...byRoom].map(async ([roomId, list]) => {
         const info = await this.deps.rooms.info(roomId);
-        list.sort((a, b) => (a.depth ?? 0) - (b.depth ?? 0));
+        // `depth` is unchecked yet: anything but a number sorts first (and fails the format check).
+        const depthOf = (p: Pdu) => (typeof p.depth === "number" ? p.depth : 0);
+        list.sort((a, b) => depthOf(a) - depthOf(b));
         for (const pdu of list) {
           let id: string;
           try {
-            id = info ? computeEventId(pdu, info.roomVersion) : `${roomId}/${pdu.depth}`;
+            id = info ? computeEventId(pdu, info.roomVersion) : `${roomId}/${depthOf(pdu)}`;
           } catch {
             continue;
           }
