@@ -15,13 +15,18 @@ export function fuzzRuns(quick: number): number {
   return Math.max(1, Math.round(quick * (Number.isFinite(scale) && scale > 0 ? scale : 1)));
 }
 
-/** fast-check parameters: a seed from `HEARTH_FUZZ_SEED` (to replay), else random; printed on failure. */
+/**
+ * fast-check parameters. A failure prints its `seed` and `path`; `HEARTH_FUZZ_SEED` and
+ * `HEARTH_FUZZ_PATH` replay exactly that case.
+ */
 export function fuzzParameters(quick: number): fc.Parameters<unknown> {
   const seed = process.env.HEARTH_FUZZ_SEED;
+  const path = process.env.HEARTH_FUZZ_PATH;
   return {
     numRuns: fuzzRuns(quick),
     ...(seed !== undefined ? { seed: Number(seed) } : {}),
-    // A failing case is shown with the seed and path to replay it (HEARTH_FUZZ_SEED=…).
+    ...(path !== undefined ? { path } : {}),
+    // A failing case is shown with the seed and path that replay it.
     verbose: 1,
     endOnFailure: true,
   };

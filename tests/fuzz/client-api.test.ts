@@ -5,7 +5,7 @@
  * a spec errcode, and after each case a normal user can still send a message and read it back.
  *
  * `npm test` runs a few hundred cases; `npm run fuzz` many more (HEARTH_FUZZ_SCALE). A failure prints
- * the seed: HEARTH_FUZZ_SEED=<seed> replays it.
+ * the seed and path: HEARTH_FUZZ_SEED=<seed> HEARTH_FUZZ_PATH=<path> replays it.
  */
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

@@ -5,7 +5,7 @@
  * with spec errcodes, a transaction answers per PDU, and afterwards the room still works: a local
  * user sends and reads, and a good PDU from the forged server is accepted.
  *
- * `npm test` runs a few hundred cases; `npm run fuzz` many more. HEARTH_FUZZ_SEED replays a failure.
+ * `npm test` runs a few hundred cases; `npm run fuzz` many more. HEARTH_FUZZ_SEED and HEARTH_FUZZ_PATH replay a failure.
  */
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer as createHttpsServer, request as httpsRequest, type Server } from "node:https";
