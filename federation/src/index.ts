@@ -24,6 +24,7 @@ export {
 export * from "./crypto/index.js";
 export * from "./errors/index.js";
 export * from "./events/index.js";
+export * from "./gossip/index.js";
 export * from "./ids/index.js";
 export * from "./json/index.js";
 export * from "./room-versions/index.js";

@@ -26,6 +26,7 @@ import { notificationsRoute, pusherRoutes } from "./routes/client/pushers/index.
 import { roomRoutes } from "./routes/client/rooms/index.js";
 import { hierarchyRoute } from "./routes/client/spaces/index.js";
 import { sendToDevice } from "./routes/client/to-device/put-send-to-device.js";
+import { getGossipRecordRoute } from "./routes/federation/get-gossip-record.js";
 import { getHierarchyRoute } from "./routes/federation/get-hierarchy.js";
 import { federationMediaRoutes } from "./routes/federation/media.js";
 import { membershipRoutes } from "./routes/federation/membership-routes.js";
@@ -49,6 +50,7 @@ import {
   receiptEdu,
   typingEdu,
 } from "./services/federation/sender/index.js";
+import { GossipService } from "./services/gossip/gossip-service.js";
 import { HealthService } from "./services/health/health-service.js";
 import { MediaService } from "./services/media/media-service.js";
 import { fetchRemoteMedia } from "./services/media/remote-media.js";
@@ -100,6 +102,8 @@ export interface BuiltModules {
     readonly stateGroups: StateGroupStore;
     /** The outbound federation sender, when federation is configured. */
     readonly sender: FederationSender | undefined;
+    /** Gossip among Hearth servers, when configured. */
+    readonly gossip: GossipService | undefined;
   };
   /** Starts background work: the federation listener and sender (when federation is configured). */
   start(): Promise<{ federationPort?: number }>;
@@ -118,6 +122,8 @@ export async function buildModules(ctx: ModuleContext): Promise<BuiltModules> {
   const isLocal = (userId: string) => userId.endsWith(`:${config.serverName}`);
   // The federation sender, when federation is configured (assigned below, before any request).
   let sender: FederationSender | undefined;
+  // Gossip among Hearth servers, when configured (assigned below, before any request).
+  let gossip: GossipService | undefined;
   const relations = new RelationStore(db);
   await relations.load();
   const searchIndex = new SearchIndex(db);
@@ -137,6 +143,7 @@ export async function buildModules(ctx: ModuleContext): Promise<BuiltModules> {
     now,
     onPersisted: (roomId, persisted) => {
       void sender?.enqueueRoomEvents(roomId, persisted);
+      gossip?.onPersisted(roomId, persisted);
       pushers
         ?.onPersisted(roomId, persisted)
         .catch((err) => logger.warn({ err, roomId }, "push notifications failed"));
@@ -346,6 +353,12 @@ export async function buildModules(ctx: ModuleContext): Promise<BuiltModules> {
       client: federation.client,
       logger,
       now,
+      ...(config.gossip.mode === "preferred"
+        ? {
+            viaGossip: (destination: string, roomId: string) =>
+              gossip?.takesRoom(destination, roomId) === true,
+          }
+        : {}),
     });
     const inbound = new InboundService({
       serverName: config.serverName,
@@ -398,8 +411,31 @@ export async function buildModules(ctx: ModuleContext): Promise<BuiltModules> {
       inbound,
       logger,
       userExists: (userId) => accounts.accounts.userExists(userId),
-      relay: (roomId, relayed) => void sender?.enqueueRoomEvents(roomId, relayed, { relay: true }),
+      relay: (roomId, relayed) => {
+        void sender?.enqueueRoomEvents(roomId, relayed, { relay: true });
+        gossip?.relay(roomId, relayed);
+      },
     });
+    if (config.gossip.mode !== "off") {
+      const fed = federation;
+      gossip = new GossipService({
+        serverName: config.serverName,
+        signingKey,
+        config: config.gossip,
+        dataDir: config.dataDir,
+        createNetwork: async (options) =>
+          (await import("@hearth/federation/gossip/libp2p")).createLibp2pGossipNetwork(options),
+        client: fed.client,
+        keys: fed.keys,
+        rooms: roomStore,
+        inbound,
+        serverAllowed: (server, roomId) => fed.access.serverAllowed(server, roomId),
+        logger,
+        now,
+        countTraffic: process.env.HEARTH_GOSSIP_COUNT_TRAFFIC === "1",
+      });
+      inboundRoutes.push(getGossipRecordRoute(gossip));
+    }
     inboundRoutes.push(...membershipRoutes(inbound, membership));
     inboundRoutes.push(...federationMediaRoutes(config.serverName, media));
     inboundRoutes.push(getHierarchyRoute(spaces), openIdUserInfoRoute(openId));
@@ -515,15 +551,18 @@ export async function buildModules(ctx: ModuleContext): Promise<BuiltModules> {
     ],
     authenticator: accounts.authenticator,
     federationRoutes: federation ? [...federation.routes, ...inboundRoutes] : [],
-    services: { rooms, pipeline, notifier, formatter, events, roomStore, stateGroups, sender },
+    services: { rooms, pipeline, notifier, formatter, events, roomStore, stateGroups, sender, gossip },
     async start() {
       await sender?.start();
+      // Gossip first: the record is there as soon as the federation listener answers.
+      await gossip?.start();
       const started = await federation?.start(inboundRoutes);
       return started ? { federationPort: started.port } : {};
     },
     async stop() {
       notifier.stop();
       typing.stop();
+      await gossip?.stop();
       await federation?.stop();
       await sender?.stop();
     },

@@ -57,12 +57,18 @@ export interface ClusterOptions {
   readonly firstHost?: number;
   /** Extra `HEARTH_*` variables for every node. */
   readonly env?: Readonly<Record<string, string>>;
+  /**
+   * Gossip mode of every node (default off). When on, each node's libp2p listener gets a proxy too
+   * (announced in its record), so {@link FederationCluster.cut} cuts gossip links as well as HTTP.
+   */
+  readonly gossip?: "off" | "alongside" | "preferred";
 }
 
-/** Anything with a name and a proxy in front of its federation listener. */
+/** Anything with a name and a proxy in front of its federation listener (and its gossip listener). */
 export interface Peer {
   readonly name: string;
   readonly proxy: ControlledProxy;
+  readonly gossipProxy?: ControlledProxy | undefined;
 }
 
 /** One server of the cluster. */
@@ -81,6 +87,9 @@ export class FederationNode {
     readonly tls: PemFiles,
     /** The running process (replaced on restart, same data directory). */
     public process: HearthProcess | undefined,
+    /** With gossip: the real libp2p listener's port, and the proxy other nodes dial. */
+    readonly gossipPort?: number,
+    readonly gossipProxy?: ControlledProxy,
   ) {}
 
   /** The client API base URL. */
@@ -178,8 +187,25 @@ export class FederationCluster {
       const tls = { cert: join(certDir, `${host}.crt`), key: join(certDir, `${host}.key`) };
       await writeFile(tls.cert, leaf.cert);
       await writeFile(tls.key, leaf.key, { mode: 0o600 });
+      let gossipPort: number | undefined;
+      let gossipProxy: ControlledProxy | undefined;
+      if ((this.options.gossip ?? "off") !== "off") {
+        gossipPort = await freePort(host);
+        gossipProxy = new ControlledProxy(host, { host, port: gossipPort }, identify);
+        await gossipProxy.listen();
+      }
       this.nodes.push(
-        new FederationNode(k, host, `${host}:${publicPort}`, proxy, listenerPort, tls, undefined),
+        new FederationNode(
+          k,
+          host,
+          `${host}:${publicPort}`,
+          proxy,
+          listenerPort,
+          tls,
+          undefined,
+          gossipPort,
+          gossipProxy,
+        ),
       );
     }
     await Promise.all(this.nodes.map((n) => this.#spawn(n)));
@@ -198,6 +224,13 @@ export class FederationCluster {
         HEARTH_FEDERATION_ALLOW_PRIVATE: "true",
         HEARTH_RATE_LIMITS: "off",
         HEARTH_REGISTRATION: "open",
+        ...(n.gossipProxy
+          ? {
+              HEARTH_GOSSIP: this.options.gossip!,
+              HEARTH_GOSSIP_BIND: `${n.host}:${n.gossipPort}`,
+              HEARTH_GOSSIP_ANNOUNCE: `${n.host}:${n.gossipProxy.port}`,
+            }
+          : {}),
         ...this.options.env,
       },
     });
@@ -245,33 +278,52 @@ export class FederationCluster {
     await node.process.start();
   }
 
-  /** Cuts the network between `a` and `b` in both directions. */
+  /** Cuts the network between `a` and `b` in both directions (HTTP and gossip alike). */
   cut(a: Peer, b: Peer, mode: CutMode = "reset"): void {
-    a.proxy.block(b.name, mode);
-    b.proxy.block(a.name, mode);
+    for (const [x, y] of [
+      [a, b],
+      [b, a],
+    ] as const) {
+      x.proxy.block(y.name, mode);
+      x.gossipProxy?.block(y.name, mode);
+    }
   }
 
   /** Restores the network between `a` and `b`. */
   heal(a: Peer, b: Peer): void {
-    a.proxy.unblock(b.name);
-    b.proxy.unblock(a.name);
+    for (const [x, y] of [
+      [a, b],
+      [b, a],
+    ] as const) {
+      x.proxy.unblock(y.name);
+      x.gossipProxy?.unblock(y.name);
+    }
   }
 
   /** Cuts `a` off from every other node. */
   isolate(a: Peer, mode: CutMode = "reset"): void {
     for (const other of this.nodes) if (other !== a) this.cut(a, other, mode);
     a.proxy.blockAll(mode);
+    a.gossipProxy?.blockAll(mode);
+  }
+
+  /** Every proxy: the nodes' (federation and gossip) and the external ones. */
+  #proxies(): ControlledProxy[] {
+    return [
+      ...this.nodes.flatMap((n) => (n.gossipProxy ? [n.proxy, n.gossipProxy] : [n.proxy])),
+      ...this.#externalProxies,
+    ];
   }
 
   /** Restores every link. */
   healAll(): void {
-    for (const proxy of [...this.nodes.map((n) => n.proxy), ...this.#externalProxies]) proxy.unblockAll();
+    for (const proxy of this.#proxies()) proxy.unblockAll();
   }
 
   /** Kills every process, closes the proxies, deletes data and certificates. Safe to call twice. */
   async cleanup(): Promise<void> {
     await this.#group.cleanup();
-    await Promise.all([...this.nodes.map((n) => n.proxy), ...this.#externalProxies].map((p) => p.close()));
+    await Promise.all(this.#proxies().map((p) => p.close()));
     this.#externalProxies.length = 0;
     this.nodes.length = 0;
     if (this.#certDir) await rm(this.#certDir, { recursive: true, force: true });

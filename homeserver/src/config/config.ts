@@ -47,6 +47,25 @@ export interface HearthConfig {
   readonly maxUploadBytes: number;
   /** Federation; the listener runs only when `federation.bind` is set. */
   readonly federation: FederationConfig;
+  /** Gossip among Hearth servers (`specs/gossip.md`). */
+  readonly gossip: GossipConfig;
+}
+
+/**
+ * Gossip settings. `off`: federation is HTTP only. `alongside`: room events are also gossiped, and
+ * every PDU still goes over HTTP. `preferred`: a PDU is not sent over HTTP to a server that takes the
+ * room over gossip (repair fetches what gossip missed).
+ */
+export interface GossipConfig {
+  readonly mode: "off" | "alongside" | "preferred";
+  /** host:port of the libp2p TCP listener (when mode is not `off`). */
+  readonly bind: { readonly host: string; readonly port: number } | undefined;
+  /** host:port others dial, published in our record (default: `bind`). */
+  readonly announce: ReadonlyArray<{ readonly host: string; readonly port: number }>;
+  /** Gossipsub mesh degree (D): peers each room's mesh keeps. */
+  readonly meshDegree: number;
+  /** How often each room's heads are announced for repair (ms). */
+  readonly repairIntervalMs: number;
 }
 
 /** Federation settings (Server-Server API). */
@@ -100,6 +119,11 @@ const ENV: Record<string, string> = {
   federation_verify_tls: "HEARTH_FEDERATION_VERIFY_TLS",
   federation_ca: "HEARTH_FEDERATION_CA",
   federation_allow_private: "HEARTH_FEDERATION_ALLOW_PRIVATE",
+  gossip: "HEARTH_GOSSIP",
+  gossip_bind: "HEARTH_GOSSIP_BIND",
+  gossip_announce: "HEARTH_GOSSIP_ANNOUNCE",
+  gossip_mesh_degree: "HEARTH_GOSSIP_MESH_DEGREE",
+  gossip_repair_interval_ms: "HEARTH_GOSSIP_REPAIR_INTERVAL_MS",
 };
 
 function parseBoolean(key: string, value: unknown, fallback: boolean): boolean {
@@ -228,6 +252,7 @@ export function buildConfig(
       "federation_bind needs tls_cert and tls_key (the listener is always TLS)",
     );
   }
+  const gossip = parseGossip(raw, federationBind);
   return {
     serverName,
     bind,
@@ -253,7 +278,63 @@ export function buildConfig(
       caFile: optionalPath("federation_ca", raw.federation_ca, base),
       allowPrivate: parseBoolean("federation_allow_private", raw.federation_allow_private, false),
     },
+    gossip,
   };
+}
+
+function parseGossip(raw: Record<string, unknown>, federationBind: FederationConfig["bind"]): GossipConfig {
+  const mode = oneOf("gossip", raw.gossip, ["off", "alongside", "preferred"] as const, "off");
+  const meshDegree = Number(raw.gossip_mesh_degree ?? 6);
+  if (!Number.isInteger(meshDegree) || meshDegree < 1 || meshDegree > 50) {
+    throw new ConfigError("gossip_mesh_degree", "must be an integer from 1 to 50");
+  }
+  const repairIntervalMs = Number(raw.gossip_repair_interval_ms ?? 10_000);
+  if (!Number.isInteger(repairIntervalMs) || repairIntervalMs < 100) {
+    throw new ConfigError("gossip_repair_interval_ms", "must be an integer of at least 100");
+  }
+  if (mode === "off") return { mode, bind: undefined, announce: [], meshDegree, repairIntervalMs };
+  // Gossip carries room events between servers that already federate: records are served, missing
+  // events fetched and non-Hearth servers reached over the federation listener.
+  if (!federationBind) {
+    throw new ConfigError("gossip", `${mode} needs the federation listener (set federation_bind)`);
+  }
+  if (raw.gossip_bind === undefined) {
+    throw new ConfigError(
+      "gossip_bind",
+      `required when gossip is ${mode} (host:port of the libp2p listener)`,
+    );
+  }
+  const bind = parseBind("gossip_bind", raw.gossip_bind);
+  if (bind.host === federationBind.host && bind.port === federationBind.port && bind.port !== 0) {
+    throw new ConfigError("gossip_bind", "must not be the federation listener's address");
+  }
+  let announce = [bind];
+  if (raw.gossip_announce !== undefined) {
+    const list = Array.isArray(raw.gossip_announce)
+      ? raw.gossip_announce
+      : String(raw.gossip_announce)
+          .split(",")
+          .map((a) => a.trim())
+          .filter((a) => a !== "");
+    announce = list.map((a) => parseBind("gossip_announce", a));
+    if (announce.length === 0 || announce.length > 8) {
+      throw new ConfigError("gossip_announce", "must list 1 to 8 host:port addresses");
+    }
+  } else if (bind.host === "0.0.0.0" || bind.host === "::" || bind.port === 0) {
+    throw new ConfigError(
+      "gossip_announce",
+      "required when gossip_bind is a wildcard address or port 0 (the address other servers dial)",
+    );
+  }
+  for (const a of announce) {
+    if (a.port === 0 || a.host === "0.0.0.0" || a.host === "::") {
+      throw new ConfigError(
+        "gossip_announce",
+        "must be addresses other servers can dial (no wildcard, no port 0)",
+      );
+    }
+  }
+  return { mode, bind, announce, meshDegree, repairIntervalMs };
 }
 
 /**

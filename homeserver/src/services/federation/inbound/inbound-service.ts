@@ -191,6 +191,91 @@ export class InboundService {
   }
 
   /**
+   * A PDU that arrived over gossip, relayed by a peer of server `via` (`specs/gossip.md`,
+   * "Validation"): the same checks as a PDU of a transaction, with missing events fetched from `via`
+   * (which holds them: it accepted the PDU before relaying it). `accepted`: stored (or already held),
+   * relay it; `rejected`: malformed, forged or refused by the authorization rules, penalise the
+   * sender; `unavailable`: it could not be judged now (missing events could not be fetched).
+   */
+  async receiveGossiped(
+    via: string,
+    roomId: string,
+    roomVersion: string,
+    pdu: Pdu,
+  ): Promise<"accepted" | "rejected" | "unavailable"> {
+    const info = await this.deps.rooms.info(roomId);
+    if (!info) return "unavailable";
+    if (info.roomVersion !== roomVersion) return "rejected";
+    let eventId: string;
+    try {
+      eventId = computeEventId(pdu, roomVersion);
+    } catch {
+      return "rejected";
+    }
+    const held = await this.deps.events.get(eventId);
+    if (held && !held.outlier) return held.rejected ? "rejected" : "accepted";
+    const senderServer = typeof pdu.sender === "string" ? pdu.sender.slice(pdu.sender.indexOf(":") + 1) : "";
+    if (this.deps.serverAllowed) {
+      if (!(await this.deps.serverAllowed(senderServer, roomId))) return "rejected";
+      if (!(await this.deps.serverAllowed(via, roomId))) return "rejected";
+    }
+    try {
+      await this.deps.pipeline.inRoom(roomId, () => this.#processPdu(via, roomId, roomVersion, pdu, 0));
+      const stored = await this.deps.events.get(eventId);
+      return stored?.rejected ? "rejected" : "accepted";
+    } catch (e) {
+      if (e instanceof DroppedError || (e instanceof Error && e.message.startsWith("rejected:"))) {
+        this.deps.logger.info({ via, roomId, eventId, err: e.message }, "refused a gossiped PDU");
+        return "rejected";
+      }
+      this.deps.logger.info(
+        { via, roomId, eventId, err: (e as Error).message },
+        "could not take a gossiped PDU",
+      );
+      return "unavailable";
+    }
+  }
+
+  /**
+   * Repair (`specs/gossip.md`, "Repair"): fetches the events `heads` that we lack from the first of
+   * `servers` that has them, and runs each through the checks; their missing ancestors are fetched
+   * as for any PDU (`/get_missing_events`, or the state at the event when the gap is large). Returns
+   * how many heads we now hold.
+   */
+  async catchUp(servers: readonly string[], roomId: string, heads: readonly string[]): Promise<number> {
+    const info = await this.deps.rooms.info(roomId);
+    if (!info) return 0;
+    const missing = await this.#missing(heads, true);
+    let held = heads.length - missing.length;
+    for (const eventId of missing) {
+      for (const server of servers) {
+        if (server === this.deps.serverName) continue;
+        try {
+          const res = (await this.deps.client.request(
+            server,
+            "GET",
+            `/_matrix/federation/v1/event/${encodeURIComponent(eventId)}`,
+            { timeoutMs: 10_000 },
+          )) as { json?: { pdus?: unknown } };
+          const pdu = Array.isArray(res.json?.pdus) ? (res.json.pdus[0] as Pdu | undefined) : undefined;
+          if (!pdu || typeof pdu !== "object" || computeEventId(pdu, info.roomVersion) !== eventId) continue;
+          await this.deps.pipeline.inRoom(roomId, () =>
+            this.#processPdu(server, roomId, info.roomVersion, pdu, 0),
+          );
+          held++;
+          break;
+        } catch (e) {
+          this.deps.logger.debug(
+            { server, roomId, eventId, err: (e as Error).message },
+            "repair: fetch failed",
+          );
+        }
+      }
+    }
+    return held;
+  }
+
+  /**
    * Checks format, signatures and content hash of a remote event (steps 1–3). Returns the event to
    * use (redacted when the hash did not match); throws DroppedError when it must be dropped.
    */

@@ -82,6 +82,11 @@ export interface FederationSenderDeps {
   /** Milliseconds since the epoch (`origin_server_ts`). */
   readonly now: () => number;
   readonly options?: Partial<FederationSenderOptions>;
+  /**
+   * Whether `destination` takes the room's events over gossip (`gossip: preferred`): no PDU of the
+   * room is queued for it; repair fetches what gossip missed (`specs/gossip.md`).
+   */
+  readonly viaGossip?: (destination: string, roomId: string) => boolean;
 }
 
 /** Options of {@link FederationSender.enqueueRoomEvents}. */
@@ -414,6 +419,7 @@ class Sender implements FederationSender {
       targets.delete(domainOf(event.pdu.sender));
       targets.delete("");
       for (const name of targets) {
+        if (this.#deps.viaGossip?.(name, roomId)) continue;
         const d = this.#destination(name);
         const queued: QueuedPdu = { seq: ++this.#seq, roomId, eventId: event.eventId };
         d.pdus.push(queued);
