@@ -67,6 +67,8 @@ export const MAX_TRANSACTION_PDUS = 50;
 export const MAX_TRANSACTION_EDUS = 100;
 /** Most missing events fetched to fill one gap before falling back to the state at the event. */
 const MISSING_EVENTS_LIMIT = 20;
+/** Most events one repair fetches to fill the gap before a head (gossip, `catchUp`). */
+const MAX_REPAIR_EVENTS = 1_000;
 
 /** The per-PDU result of a transaction: `{}` when processed, `{error}` otherwise. */
 export type PduResult = Record<string, never> | { error: string };
@@ -195,7 +197,8 @@ export class InboundService {
    * "Validation"): the same checks as a PDU of a transaction, with missing events fetched from `via`
    * (which holds them: it accepted the PDU before relaying it). `accepted`: stored (or already held),
    * relay it; `rejected`: malformed, forged or refused by the authorization rules, penalise the
-   * sender; `unavailable`: it could not be judged now (missing events could not be fetched).
+   * sender; `unavailable`: it could not be judged now (missing events could not be fetched). Unlike a
+   * transaction's, a PDU with a wrong content hash is refused rather than redacted (see below).
    */
   async receiveGossiped(
     via: string,
@@ -214,6 +217,15 @@ export class InboundService {
     }
     const held = await this.deps.events.get(eventId);
     if (held && !held.outlier) return held.rejected ? "rejected" : "accepted";
+    // NOTSPEC (gossip only): a PDU whose content hash does not match is refused, not redacted as a
+    // transaction's would be. A relay could otherwise alter a message to have it stored redacted
+    // under its real event ID, and the genuine copy would then be dropped as a duplicate.
+    try {
+      checkPduFormat(pdu, roomVersion);
+      if (!verifyContentHash(pdu, roomVersion)) return "rejected";
+    } catch {
+      return "rejected";
+    }
     const senderServer = typeof pdu.sender === "string" ? pdu.sender.slice(pdu.sender.indexOf(":") + 1) : "";
     if (this.deps.serverAllowed) {
       if (!(await this.deps.serverAllowed(senderServer, roomId))) return "rejected";
@@ -237,42 +249,103 @@ export class InboundService {
   }
 
   /**
-   * Repair (`specs/gossip.md`, "Repair"): fetches the events `heads` that we lack from the first of
-   * `servers` that has them, and runs each through the checks; their missing ancestors are fetched
-   * as for any PDU (`/get_missing_events`, or the state at the event when the gap is large). Returns
-   * how many heads we now hold.
+   * Repair (`specs/gossip.md`, "Repair"): fetches the events `heads` that we lack, and the gap between
+   * them and our forward extremities, from the first of `servers` that answers; then runs them
+   * through the checks, oldest first. The gap is walked back with `/get_missing_events`, 100 events a
+   * request, up to {@link MAX_REPAIR_EVENTS}; past that the state at the oldest event is fetched
+   * instead (as for any PDU), and `/messages` backfills the rest on demand. Returns how many heads we
+   * now hold.
    */
   async catchUp(servers: readonly string[], roomId: string, heads: readonly string[]): Promise<number> {
     const info = await this.deps.rooms.info(roomId);
     if (!info) return 0;
     const missing = await this.#missing(heads, true);
-    let held = heads.length - missing.length;
-    for (const eventId of missing) {
-      for (const server of servers) {
-        if (server === this.deps.serverName) continue;
+    if (missing.length === 0) return heads.length;
+    for (const server of servers) {
+      if (server === this.deps.serverName) continue;
+      let fetched: Pdu[];
+      try {
+        fetched = await this.#pullGap(server, roomId, info.roomVersion, missing);
+      } catch (e) {
+        this.deps.logger.debug({ server, roomId, err: (e as Error).message }, "repair: fetch failed");
+        continue;
+      }
+      const depthOf = (p: Pdu) => (typeof p.depth === "number" ? p.depth : 0);
+      fetched.sort((a, b) => depthOf(a) - depthOf(b));
+      for (const pdu of fetched) {
         try {
-          const res = (await this.deps.client.request(
-            server,
-            "GET",
-            `/_matrix/federation/v1/event/${encodeURIComponent(eventId)}`,
-            { timeoutMs: 10_000 },
-          )) as { json?: { pdus?: unknown } };
-          const pdu = Array.isArray(res.json?.pdus) ? (res.json.pdus[0] as Pdu | undefined) : undefined;
-          if (!pdu || typeof pdu !== "object" || computeEventId(pdu, info.roomVersion) !== eventId) continue;
           await this.deps.pipeline.inRoom(roomId, () =>
             this.#processPdu(server, roomId, info.roomVersion, pdu, 0),
           );
-          held++;
-          break;
         } catch (e) {
-          this.deps.logger.debug(
-            { server, roomId, eventId, err: (e as Error).message },
-            "repair: fetch failed",
+          this.deps.logger.info(
+            { server, roomId, err: (e as Error).message },
+            "repair: an event was refused",
           );
         }
       }
+      if ((await this.#missing(missing, true)).length === 0) break;
     }
-    return held;
+    return heads.length - (await this.#missing(heads, true)).length;
+  }
+
+  /** The events `heads` (by `/event`) and the gap before them (by `/get_missing_events`) from `server`. */
+  async #pullGap(
+    server: string,
+    roomId: string,
+    roomVersion: string,
+    heads: readonly string[],
+  ): Promise<Pdu[]> {
+    const out = new Map<string, Pdu>();
+    for (const id of heads) {
+      const res = (await this.deps.client.request(
+        server,
+        "GET",
+        `/_matrix/federation/v1/event/${encodeURIComponent(id)}`,
+        {
+          timeoutMs: 10_000,
+        },
+      )) as { json?: { pdus?: unknown } };
+      const pdu = Array.isArray(res.json?.pdus) ? (res.json.pdus[0] as Pdu | undefined) : undefined;
+      if (pdu && typeof pdu === "object" && computeEventId(pdu, roomVersion) === id) out.set(id, pdu);
+    }
+    const earliest = [...(await this.deps.rooms.extremities(roomId)).keys()];
+    let latest = [...out.keys()];
+    while (latest.length > 0 && out.size < MAX_REPAIR_EVENTS) {
+      const res = (await this.deps.client.request(
+        server,
+        "POST",
+        `/_matrix/federation/v1/get_missing_events/${encodeURIComponent(roomId)}`,
+        {
+          body: { earliest_events: earliest, latest_events: latest, limit: 100, min_depth: 0 },
+          timeoutMs: 10_000,
+        },
+      )) as { json?: { events?: unknown } };
+      const batch = Array.isArray(res.json?.events) ? (res.json.events as Pdu[]) : [];
+      const added: Pdu[] = [];
+      for (const pdu of batch) {
+        if (typeof pdu !== "object" || pdu === null) continue;
+        let id: string;
+        try {
+          id = computeEventId(pdu, roomVersion);
+        } catch {
+          continue;
+        }
+        if (!out.has(id)) {
+          out.set(id, pdu);
+          added.push(pdu);
+        }
+      }
+      // Walk on from the prev events of what came back that we hold neither here nor in storage.
+      const prevs = [...new Set(added.flatMap((p) => prevEventIds(p)))].filter((id) => !out.has(id));
+      latest = await this.#missing(prevs, true);
+      // The frontier to ask about next is the events whose prevs we lack.
+      latest = added
+        .filter((p) => prevEventIds(p).some((id) => latest.includes(id)))
+        .map((p) => computeEventId(p, roomVersion));
+      if (added.length === 0) break;
+    }
+    return [...out.values()];
   }
 
   /**
