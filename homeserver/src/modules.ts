@@ -346,6 +346,7 @@ export async function buildModules(ctx: ModuleContext): Promise<BuiltModules> {
       e2eKeys,
     });
     sender = createFederationSender({
+      ...(ctx.metrics ? { metrics: ctx.metrics.federation } : {}),
       serverName: config.serverName,
       db,
       rooms: roomStore,
@@ -432,9 +433,12 @@ export async function buildModules(ctx: ModuleContext): Promise<BuiltModules> {
         serverAllowed: (server, roomId) => fed.access.serverAllowed(server, roomId),
         logger,
         now,
-        countTraffic: process.env.HEARTH_GOSSIP_COUNT_TRAFFIC === "1",
+        // Gossip traffic is counted for the metrics (one more encoding per RPC sent).
+        countTraffic: ctx.metrics !== undefined,
       });
       inboundRoutes.push(getGossipRecordRoute(gossip));
+      const g = gossip;
+      ctx.metrics?.observeGossip(() => g.network);
     }
     inboundRoutes.push(...membershipRoutes(inbound, membership));
     inboundRoutes.push(...federationMediaRoutes(config.serverName, media));

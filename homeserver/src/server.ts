@@ -12,6 +12,8 @@ import type { HearthConfig } from "./config/config.js";
 import { createApp } from "./http/app.js";
 import { RateLimiter } from "./http/rate-limit.js";
 import { createLogger } from "./logger.js";
+import { startMetricsListener } from "./metrics/listener.js";
+import { Metrics } from "./metrics/metrics.js";
 import { type BuiltModules, buildModules } from "./modules.js";
 import { loadOrCreateSigningKey } from "./signing-key.js";
 import { Database } from "./storage/db.js";
@@ -24,6 +26,8 @@ export interface ModuleContext {
   readonly signingKey: SigningKey;
   /** Milliseconds since the epoch (injectable for tests). */
   readonly now: () => number;
+  /** The metrics, when a metrics listener is configured. */
+  readonly metrics?: Metrics;
 }
 
 /** A running server. */
@@ -36,6 +40,8 @@ export interface RunningServer {
   readonly federationPort: number | undefined;
   /** The services and stores (for tests and tools). */
   readonly services: BuiltModules["services"];
+  /** The metrics listener's port, when metrics are configured. */
+  readonly metricsPort: number | undefined;
   /** Every endpoint served: the client listener's and the federation listener's. */
   readonly routes: {
     readonly client: BuiltModules["routes"];
@@ -50,7 +56,14 @@ export async function buildServer(config: HearthConfig, logger: Logger = createL
   await mkdir(config.dataDir, { recursive: true });
   const signingKey = await loadOrCreateSigningKey(config.dataDir);
   const db = await Database.open(join(config.dataDir, "db"), { logger });
-  const context: ModuleContext = { config, db, logger, signingKey, now: Date.now };
+  const context: ModuleContext = {
+    config,
+    db,
+    logger,
+    signingKey,
+    now: Date.now,
+    ...(config.metricsBind ? { metrics: new Metrics() } : {}),
+  };
 
   const built = await buildModules(context);
   const app = createApp({
@@ -74,6 +87,10 @@ export async function startServer(config: HearthConfig, logger?: Logger): Promis
   });
   const port = (server.address() as AddressInfo).port;
   const { federationPort } = await built.start();
+  const metricsListener =
+    config.metricsBind && context.metrics
+      ? await startMetricsListener(config.metricsBind, context.metrics)
+      : undefined;
   const host = config.bind.host.includes(":") ? `[${config.bind.host}]` : config.bind.host;
   context.logger.info({ serverName: config.serverName, port }, "Hearth is listening");
   let closing: Promise<void> | undefined;
@@ -84,9 +101,11 @@ export async function startServer(config: HearthConfig, logger?: Logger): Promis
     context,
     services: built.services,
     routes: { client: built.routes, federation: built.federationRoutes },
+    metricsPort: metricsListener?.port,
     close() {
       closing ??= (async () => {
         await built.stop();
+        await metricsListener?.close();
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           // Long-polls and idle keep-alive connections must not hold shutdown open.

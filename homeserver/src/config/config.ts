@@ -49,6 +49,8 @@ export interface HearthConfig {
   readonly federation: FederationConfig;
   /** Gossip among Hearth servers (`specs/gossip.md`). */
   readonly gossip: GossipConfig;
+  /** host:port of the metrics listener (`GET /metrics`); undefined: no metrics. */
+  readonly metricsBind: { readonly host: string; readonly port: number } | undefined;
 }
 
 /**
@@ -124,6 +126,7 @@ const ENV: Record<string, string> = {
   gossip_announce: "HEARTH_GOSSIP_ANNOUNCE",
   gossip_mesh_degree: "HEARTH_GOSSIP_MESH_DEGREE",
   gossip_repair_interval_ms: "HEARTH_GOSSIP_REPAIR_INTERVAL_MS",
+  metrics_bind: "HEARTH_METRICS_BIND",
 };
 
 function parseBoolean(key: string, value: unknown, fallback: boolean): boolean {
@@ -279,6 +282,7 @@ export function buildConfig(
       allowPrivate: parseBoolean("federation_allow_private", raw.federation_allow_private, false),
     },
     gossip,
+    metricsBind: raw.metrics_bind === undefined ? undefined : parseBind("metrics_bind", raw.metrics_bind),
   };
 }
 

@@ -29,6 +29,7 @@
 import type { FederationClient } from "@hearth/federation";
 import { FederationRequestError, FederationTransportError } from "@hearth/federation";
 import type { Logger } from "pino";
+import type { FederationMetrics } from "../../../metrics/metrics.js";
 import type { Database } from "../../../storage/db.js";
 import type { EventStore, StoredEvent } from "../../../storage/events.js";
 import { OutboundStore, type QueuedPdu } from "../../../storage/outbound.js";
@@ -87,6 +88,8 @@ export interface FederationSenderDeps {
    * room is queued for it; repair fetches what gossip missed (`specs/gossip.md`).
    */
   readonly viaGossip?: (destination: string, roomId: string) => boolean;
+  /** Records each transaction attempt. */
+  readonly metrics?: FederationMetrics;
 }
 
 /** Options of {@link FederationSender.enqueueRoomEvents}. */
@@ -587,6 +590,17 @@ class Sender implements FederationSender {
   }
 
   async #send(d: Destination, txn: Transaction): Promise<Outcome> {
+    const outcome = await this.#attempt(d, txn);
+    this.#deps.metrics?.transaction(
+      outcome.kind,
+      Buffer.byteLength(JSON.stringify(txn.body)),
+      txn.body.pdus.length,
+      txn.body.edus.length,
+    );
+    return outcome;
+  }
+
+  async #attempt(d: Destination, txn: Transaction): Promise<Outcome> {
     const { logger } = this.#deps;
     const path = `/_matrix/federation/v1/send/${encodeURIComponent(txn.id)}`;
     d.abort = new AbortController();
