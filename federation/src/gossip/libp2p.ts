@@ -98,6 +98,7 @@ export async function createLibp2pGossipNetwork(options: GossipNetworkOptions): 
       identify: identify(),
       pubsub: gossipsub({
         globalSignaturePolicy: "StrictNoSign",
+        fallbackToFloodsub: false,
         floodPublish: false,
         allowPublishToZeroTopicPeers: true,
         emitSelf: false,

@@ -106,6 +106,53 @@ describe("config", () => {
     }
   });
 
+  it("reads gossip settings, and refuses bad combinations naming the key", () => {
+    const fed = { federation_bind: "127.0.0.2:8448", tls_cert: "/c", tls_key: "/k" };
+    expect(buildConfig({}, {}).gossip.mode).toBe("off");
+    const c = buildConfig({ ...fed }, { HEARTH_GOSSIP: "preferred", HEARTH_GOSSIP_BIND: "127.0.0.2:9000" });
+    expect(c.gossip).toMatchObject({
+      mode: "preferred",
+      bind: { host: "127.0.0.2", port: 9000 },
+      announce: [{ host: "127.0.0.2", port: 9000 }],
+      meshDegree: 6,
+      repairIntervalMs: 10_000,
+    });
+    const behindProxy = buildConfig(
+      {
+        ...fed,
+        gossip: "alongside",
+        gossip_bind: "0.0.0.0:9000",
+        gossip_announce: "hs1:9000, 10.0.0.1:19000",
+      },
+      {},
+    );
+    expect(behindProxy.gossip.announce).toEqual([
+      { host: "hs1", port: 9000 },
+      { host: "10.0.0.1", port: 19000 },
+    ]);
+    const bad: Array<[Record<string, unknown>, string]> = [
+      [{ gossip: "preferred", gossip_bind: "127.0.0.2:9000" }, "gossip"],
+      [{ ...fed, gossip: "yes" }, "gossip"],
+      [{ ...fed, gossip: "preferred" }, "gossip_bind"],
+      [{ ...fed, gossip: "preferred", gossip_bind: "127.0.0.2:8448" }, "gossip_bind"],
+      [{ ...fed, gossip: "preferred", gossip_bind: "0.0.0.0:9000" }, "gossip_announce"],
+      [{ ...fed, gossip: "preferred", gossip_bind: "127.0.0.2:0" }, "gossip_announce"],
+      [
+        { ...fed, gossip: "preferred", gossip_bind: "127.0.0.2:9000", gossip_announce: "0.0.0.0:9000" },
+        "gossip_announce",
+      ],
+      [
+        { ...fed, gossip: "preferred", gossip_bind: "127.0.0.2:9000", gossip_mesh_degree: 0 },
+        "gossip_mesh_degree",
+      ],
+      [{ ...fed, gossip_repair_interval_ms: 5 }, "gossip_repair_interval_ms"],
+      [{ metrics_bind: "nope" }, "metrics_bind"],
+    ];
+    for (const [file, key] of bad) {
+      expect(() => buildConfig(file, {}), key).toThrow(new RegExp(`^Invalid configuration: ${key}:`));
+    }
+  });
+
   it("loads YAML files, and the example file is valid", async () => {
     const dir = await mkdtemp(join(tmpdir(), "hearth-config-"));
     const path = join(dir, "hearth.yaml");
