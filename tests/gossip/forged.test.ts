@@ -200,4 +200,12 @@ describe("gossip: forged messages and peers", () => {
       expect(n.connectedPeers(), what).not.toContain(target.peerId);
     }
   }, 60_000);
+
+  it("leaves a room's topic when its last local user leaves the room", async () => {
+    const topic = roomTopic(roomId);
+    const hs3Peer = gossipOf(hs3).peerId;
+    await eventually("hs2 to see hs3 in the topic", () => gossipOf(hs2).topicPeers(topic).includes(hs3Peer));
+    expect((await carol.post(`/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/leave`, {})).status).toBe(200);
+    await eventually("hs3 to leave the topic", () => !gossipOf(hs2).topicPeers(topic).includes(hs3Peer), 10_000);
+  }, 30_000);
 });
