@@ -3,6 +3,8 @@
  * identically lives here: canonical JSON, signing, event formats per room version, redaction,
  * identifiers, authorization rules and state resolution.
  */
+
+export * from "./api/index.js";
 export {
   AuthError,
   authEventTypes,

@@ -205,7 +205,13 @@ describe("gossip: forged messages and peers", () => {
     const topic = roomTopic(roomId);
     const hs3Peer = gossipOf(hs3).peerId;
     await eventually("hs2 to see hs3 in the topic", () => gossipOf(hs2).topicPeers(topic).includes(hs3Peer));
-    expect((await carol.post(`/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/leave`, {})).status).toBe(200);
-    await eventually("hs3 to leave the topic", () => !gossipOf(hs2).topicPeers(topic).includes(hs3Peer), 10_000);
+    expect(
+      (await carol.post(`/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/leave`, {})).status,
+    ).toBe(200);
+    await eventually(
+      "hs3 to leave the topic",
+      () => !gossipOf(hs2).topicPeers(topic).includes(hs3Peer),
+      10_000,
+    );
   }, 30_000);
 });

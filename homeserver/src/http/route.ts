@@ -3,6 +3,7 @@
  * alias where the endpoint existed in r0), whether it needs an access token, and a thin handler that
  * parses the request, calls one service and shapes the response.
  */
+import { type Endpoint, routerPatterns } from "@hearth/federation";
 import type { Context } from "hono";
 import type { RateLimitName } from "./rate-limit.js";
 
@@ -45,6 +46,8 @@ export type Method = "GET" | "POST" | "PUT" | "DELETE";
 
 /** One endpoint. */
 export interface Route {
+  /** The descriptor it implements, when it is declared in `@hearth/federation`'s `clientApi`. */
+  readonly endpoint?: Endpoint;
   readonly method: Method;
   /** Hono path patterns (`:param`); several for aliases (r0, trailing empty state key). */
   readonly paths: readonly string[];
@@ -64,4 +67,21 @@ export function clientPaths(path: string, options: { r0?: boolean } = { r0: true
 /** A JSON 200 response. */
 export function ok(body: unknown = {}): RouteResponse {
   return { body };
+}
+
+/**
+ * The method, paths and authentication of a declared endpoint (`clientApi` in `@hearth/federation`),
+ * plus `extraPaths` the server also answers at (variants the descriptor's path cannot express, such
+ * as a state event path without its empty state key).
+ */
+export function fromEndpoint(
+  endpoint: Endpoint,
+  extraPaths: readonly string[] = [],
+): Pick<Route, "endpoint" | "method" | "paths" | "auth"> {
+  return {
+    endpoint,
+    method: endpoint.method,
+    paths: [...routerPatterns(endpoint), ...extraPaths],
+    auth: endpoint.auth,
+  };
 }

@@ -1,6 +1,7 @@
 // PUT /_matrix/client/v3/user/{userId}/account_data/{type}
 // PUT /_matrix/client/v3/user/{userId}/rooms/{roomId}/account_data/{type} ("Client Config")
-import { clientPaths, ok, type Route } from "../../../http/route.js";
+import { clientApi } from "@hearth/federation";
+import { fromEndpoint, ok, type Route } from "../../../http/route.js";
 import type { AccountDataService } from "../../../services/account-data/account-data-service.js";
 import { ownUserParam } from "../filters/parse.js";
 import { eventTypeParam, roomIdParam } from "../rooms/parse.js";
@@ -8,9 +9,7 @@ import { eventTypeParam, roomIdParam } from "../rooms/parse.js";
 /** `PUT /user/{userId}/account_data/{type}`: sets global account data. */
 export function putGlobalAccountData(accountData: AccountDataService): Route {
   return {
-    method: "PUT",
-    paths: clientPaths("/user/:userId/account_data/:type"),
-    auth: "required",
+    ...fromEndpoint(clientApi.setAccountData),
     async handler(req) {
       const userId = ownUserParam(req.param("userId"), req.user(), "add account data");
       const type = eventTypeParam(req.param("type"));
@@ -23,9 +22,7 @@ export function putGlobalAccountData(accountData: AccountDataService): Route {
 /** `PUT /user/{userId}/rooms/{roomId}/account_data/{type}`: sets account data for a room. */
 export function putRoomAccountData(accountData: AccountDataService): Route {
   return {
-    method: "PUT",
-    paths: clientPaths("/user/:userId/rooms/:roomId/account_data/:type"),
-    auth: "required",
+    ...fromEndpoint(clientApi.setRoomAccountData),
     async handler(req) {
       const userId = ownUserParam(req.param("userId"), req.user(), "add account data");
       const roomId = roomIdParam(req.param("roomId"));

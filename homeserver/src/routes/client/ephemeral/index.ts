@@ -3,8 +3,8 @@
  * `POST /rooms/{roomId}/receipt/{receiptType}/{eventId}` (Receipts). `m.fully_read` receipts go to
  * the read-markers route's logic (`readMarkers`), since they are room account data.
  */
-import { MatrixError } from "@hearth/federation";
-import { clientPaths, ok, type Route } from "../../../http/route.js";
+import { clientApi, MatrixError } from "@hearth/federation";
+import { fromEndpoint, ok, type Route } from "../../../http/route.js";
 import { optionalString } from "../../../http/validate.js";
 import type { ReceiptService } from "../../../services/ephemeral/receipts.js";
 import type { TypingService } from "../../../services/ephemeral/typing.js";
@@ -22,9 +22,7 @@ export function ephemeralRoutes(
   return [
     // PUT /_matrix/client/v3/rooms/{roomId}/typing/{userId}
     {
-      method: "PUT",
-      paths: clientPaths("/rooms/:roomId/typing/:userId"),
-      auth: "required",
+      ...fromEndpoint(clientApi.setTyping),
       async handler(req) {
         const user = req.user();
         if (req.param("userId") !== user.userId)
@@ -49,9 +47,7 @@ export function ephemeralRoutes(
     },
     // POST /_matrix/client/v3/rooms/{roomId}/receipt/{receiptType}/{eventId}
     {
-      method: "POST",
-      paths: clientPaths("/rooms/:roomId/receipt/:receiptType/:eventId"),
-      auth: "required",
+      ...fromEndpoint(clientApi.sendReceipt),
       async handler(req) {
         const userId = req.user().userId;
         const roomId = roomIdParam(req.param("roomId"));
@@ -74,9 +70,7 @@ export function ephemeralRoutes(
     },
     // POST /_matrix/client/v3/rooms/{roomId}/read_markers
     {
-      method: "POST",
-      paths: clientPaths("/rooms/:roomId/read_markers"),
-      auth: "required",
+      ...fromEndpoint(clientApi.setReadMarkers),
       async handler(req) {
         const userId = req.user().userId;
         const roomId = roomIdParam(req.param("roomId"));

@@ -5,8 +5,8 @@
  * `/_matrix/client/v1/media/{config,download,thumbnail}` endpoints and their deprecated
  * unauthenticated `/_matrix/media/v3/…` forms, which clients and older servers still use.
  */
-import { MatrixError } from "@hearth/federation";
-import type { RequestContext, Route, RouteResponse } from "../../../http/route.js";
+import { clientApi, MatrixError } from "@hearth/federation";
+import { fromEndpoint, type RequestContext, type Route, type RouteResponse } from "../../../http/route.js";
 import { queryBoolean, queryInteger } from "../../../http/validate.js";
 import type { MediaContent, MediaService } from "../../../services/media/media-service.js";
 
@@ -92,9 +92,7 @@ export function mediaRoutes(media: MediaService, maxUploadBytes: number): Route[
   const withName = (base: string) => [base, `${base}/:fileName`];
   return [
     {
-      method: "POST",
-      paths: ["/_matrix/media/v3/upload", "/_matrix/media/r0/upload"],
-      auth: "required",
+      ...fromEndpoint(clientApi.uploadMedia),
       rateLimit: "message",
       async handler(req) {
         const bytes = await req.bytes(maxUploadBytes);
@@ -129,15 +127,13 @@ export function mediaRoutes(media: MediaService, maxUploadBytes: number): Route[
       },
     },
     {
-      method: "GET",
-      paths: ["/_matrix/client/v1/media/config", "/_matrix/media/v3/config", "/_matrix/media/r0/config"],
-      auth: "required",
+      ...fromEndpoint(clientApi.mediaConfig),
       handler: () => ({ body: media.config() }),
     },
     {
-      method: "GET",
-      paths: withName("/_matrix/client/v1/media/download/:serverName/:mediaId"),
-      auth: "required",
+      ...fromEndpoint(clientApi.downloadMedia, [
+        "/_matrix/client/v1/media/download/:serverName/:mediaId/:fileName",
+      ]),
       handler: download(true),
     },
     {

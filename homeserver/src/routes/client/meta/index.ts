@@ -3,8 +3,8 @@
  * `GET /_matrix/client/v3/capabilities` (Client-Server API, "API Versions", "Server Discovery",
  * "Capabilities negotiation").
  */
-import { ROOM_VERSIONS } from "@hearth/federation";
-import { clientPaths, ok, type Route } from "../../../http/route.js";
+import { clientApi, ROOM_VERSIONS } from "@hearth/federation";
+import { clientPaths, fromEndpoint, ok, type Route } from "../../../http/route.js";
 import type { ModuleContext } from "../../../server.js";
 
 /** The spec versions whose endpoints this server implements. */
@@ -28,9 +28,7 @@ export function metaRoutes(ctx: ModuleContext): Route[] {
   return [
     // GET /_matrix/client/versions ("API Versions")
     {
-      method: "GET",
-      paths: ["/_matrix/client/versions"],
-      auth: "optional",
+      ...fromEndpoint(clientApi.getVersions),
       handler: () => ok({ versions: SUPPORTED_VERSIONS, unstable_features: {} }),
     },
     // GET /.well-known/matrix/client ("Well-known URIs")

@@ -1,8 +1,8 @@
 /**
  * Presence routes (Presence module): `GET`/`PUT /presence/{userId}/status`.
  */
-import { MatrixError } from "@hearth/federation";
-import { clientPaths, ok, type Route } from "../../../http/route.js";
+import { clientApi, MatrixError } from "@hearth/federation";
+import { clientPaths, fromEndpoint, ok, type Route } from "../../../http/route.js";
 import { isPresenceState, type PresenceService } from "../../../services/presence/presence-service.js";
 
 /** The presence routes. */
@@ -17,9 +17,7 @@ export function presenceRoutes(presence: PresenceService): Route[] {
     },
     // PUT /_matrix/client/v3/presence/{userId}/status
     {
-      method: "PUT",
-      paths: clientPaths("/presence/:userId/status"),
-      auth: "required",
+      ...fromEndpoint(clientApi.setPresence),
       async handler(req) {
         const user = req.user();
         if (req.param("userId") !== user.userId)

@@ -1,15 +1,13 @@
 // GET /_matrix/client/v3/profile/{userId} — Client-Server API, "Profiles".
-import { MatrixError } from "@hearth/federation";
-import { clientPaths, ok, type Route } from "../../../http/route.js";
+import { clientApi, MatrixError } from "@hearth/federation";
+import { fromEndpoint, ok, type Route } from "../../../http/route.js";
 import type { AccountRouteDeps } from "../accounts-deps.js";
 import { lookupProfile, parseProfileUser } from "./profile-fields.js";
 
 /** `GET /profile/{userId}`: a local user's whole profile. */
 export function getProfileRoute(deps: AccountRouteDeps): Route {
   return {
-    method: "GET",
-    paths: clientPaths("/profile/:userId"),
-    auth: "optional",
+    ...fromEndpoint(clientApi.getProfile),
     async handler(req) {
       const userId = parseProfileUser(deps, req.param("userId"));
       const profile = await lookupProfile(deps, userId);

@@ -1,15 +1,13 @@
 // PUT /_matrix/client/v3/profile/{userId}/{keyName} — Client-Server API, "Profiles".
-import { MatrixError } from "@hearth/federation";
-import { clientPaths, ok, type Route } from "../../../http/route.js";
+import { clientApi, MatrixError } from "@hearth/federation";
+import { fromEndpoint, ok, type Route } from "../../../http/route.js";
 import type { AccountRouteDeps } from "../accounts-deps.js";
 import { assertMayEdit, parseKeyName, profileValue } from "./profile-fields.js";
 
 /** `PUT /profile/{userId}/{keyName}`: sets a field of the requester's own profile. */
 export function setProfileFieldRoute(deps: AccountRouteDeps): Route {
   return {
-    method: "PUT",
-    paths: clientPaths("/profile/:userId/:keyName"),
-    auth: "required",
+    ...fromEndpoint(clientApi.setProfileField),
     async handler(req) {
       const keyName = parseKeyName(req.param("keyName"));
       const userId = await assertMayEdit(deps, req.user(), req.param("userId"));

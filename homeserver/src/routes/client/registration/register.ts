@@ -1,7 +1,7 @@
 // POST /_matrix/client/v3/register — Client-Server API, "Account registration" (legacy API) and
 // "User-Interactive Authentication API".
-import { MatrixError } from "@hearth/federation";
-import { clientPaths, type Route } from "../../../http/route.js";
+import { clientApi, MatrixError } from "@hearth/federation";
+import { fromEndpoint, type Route } from "../../../http/route.js";
 import { optionalBoolean, optionalObject, optionalString } from "../../../http/validate.js";
 import { MAX_PASSWORD_LENGTH } from "../../../services/accounts/passwords.js";
 import type { StageType } from "../../../services/accounts/uia.js";
@@ -15,9 +15,7 @@ import {
 /** `POST /register`: registers a user account; guests are refused. */
 export function registerRoute(deps: AccountRouteDeps): Route {
   return {
-    method: "POST",
-    paths: clientPaths("/register"),
-    auth: "none",
+    ...fromEndpoint(clientApi.register),
     rateLimit: "registration",
     async handler(req) {
       const kind = req.c.req.query("kind") ?? "user";

@@ -1,6 +1,6 @@
 // GET /_matrix/client/v3/rooms/{roomId}/members ("Getting events for a room")
-import { MatrixError } from "@hearth/federation";
-import { clientPaths, ok, type Route } from "../../../http/route.js";
+import { clientApi, MatrixError } from "@hearth/federation";
+import { fromEndpoint, ok, type Route } from "../../../http/route.js";
 import type { RoomReadService } from "../../../services/sync/room-reads.js";
 import { roomIdParam } from "../rooms/parse.js";
 import { tokenParam } from "./parse.js";
@@ -17,9 +17,7 @@ function membershipParam(value: string | undefined, name: string): string | unde
 /** `GET /rooms/{roomId}/members`: `at` (a pagination or sync token), `membership`, `not_membership`. */
 export function getMembers(reads: RoomReadService): Route {
   return {
-    method: "GET",
-    paths: clientPaths("/rooms/:roomId/members"),
-    auth: "required",
+    ...fromEndpoint(clientApi.getMembers),
     async handler(req) {
       const q = (name: string) => req.c.req.query(name);
       const at = tokenParam(q("at"));

@@ -1,5 +1,6 @@
 // GET /_matrix/client/v3/rooms/{roomId}/messages ("Getting events for a room")
-import { clientPaths, ok, type Route } from "../../../http/route.js";
+import { clientApi } from "@hearth/federation";
+import { fromEndpoint, ok, type Route } from "../../../http/route.js";
 import { queryInteger } from "../../../http/validate.js";
 import type { RoomReadService } from "../../../services/sync/room-reads.js";
 import { roomIdParam } from "../rooms/parse.js";
@@ -11,9 +12,7 @@ export const MAX_MESSAGES_LIMIT = 1000;
 /** `GET /rooms/{roomId}/messages`: `from`, `to`, `dir` (required), `limit` (default 10), `filter`. */
 export function getMessages(reads: RoomReadService): Route {
   return {
-    method: "GET",
-    paths: clientPaths("/rooms/:roomId/messages"),
-    auth: "required",
+    ...fromEndpoint(clientApi.getMessages),
     async handler(req) {
       const q = (name: string) => req.c.req.query(name);
       const user = req.user();

@@ -1,7 +1,7 @@
 // GET /_matrix/client/v1/rooms/{roomId}/relations/{eventId}[/{relType}[/{eventType}]] ("Relationships")
 // and GET /_matrix/client/v1/rooms/{roomId}/threads ("Threading").
-import { MatrixError } from "@hearth/federation";
-import { ok, type Route } from "../../../http/route.js";
+import { clientApi, MatrixError } from "@hearth/federation";
+import { fromEndpoint, ok, type Route } from "../../../http/route.js";
 import { queryBoolean, queryInteger } from "../../../http/validate.js";
 import type { RelationReadService } from "../../../services/sync/relation-reads.js";
 import { roomIdParam } from "../rooms/parse.js";
@@ -12,9 +12,7 @@ const BASE = "/_matrix/client/v1/rooms/:roomId/relations/:eventId";
 /** `GET /rooms/{roomId}/relations/…`: a parent's children, newest first unless `dir=f`. */
 export function getRelations(reads: RelationReadService): Route {
   return {
-    method: "GET",
-    paths: [BASE, `${BASE}/:relType`, `${BASE}/:relType/:eventType`],
-    auth: "required",
+    ...fromEndpoint(clientApi.getRelations, [`${BASE}/:relType`, `${BASE}/:relType/:eventType`]),
     async handler(req) {
       const q = (name: string) => req.c.req.query(name);
       const dir = q("dir") ?? "b";

@@ -1,6 +1,6 @@
 // GET /_matrix/client/v3/rooms/{roomId}/state/{eventType}/{stateKey} ("Getting events for a room")
-import { MatrixError } from "@hearth/federation";
-import { clientPaths, ok, type Route } from "../../../http/route.js";
+import { clientApi, MatrixError } from "@hearth/federation";
+import { clientPaths, fromEndpoint, ok, type Route } from "../../../http/route.js";
 import type { RoomReadService } from "../../../services/sync/room-reads.js";
 import { eventTypeParam, roomIdParam } from "../rooms/parse.js";
 
@@ -10,13 +10,10 @@ import { eventTypeParam, roomIdParam } from "../rooms/parse.js";
  */
 export function getStateEvent(reads: RoomReadService): Route {
   return {
-    method: "GET",
-    paths: [
-      ...clientPaths("/rooms/:roomId/state/:eventType/:stateKey"),
+    ...fromEndpoint(clientApi.getStateEvent, [
       ...clientPaths("/rooms/:roomId/state/:eventType/"),
       ...clientPaths("/rooms/:roomId/state/:eventType"),
-    ],
-    auth: "required",
+    ]),
     async handler(req) {
       const format = req.c.req.query("format") ?? "content";
       if (format !== "content" && format !== "event") {

@@ -1,6 +1,6 @@
 // POST /_matrix/client/v3/createRoom ("Creation")
-import { MatrixError } from "@hearth/federation";
-import { clientPaths, ok, type Route } from "../../../http/route.js";
+import { clientApi, MatrixError } from "@hearth/federation";
+import { fromEndpoint, ok, type Route } from "../../../http/route.js";
 import {
   optionalBoolean,
   optionalObject,
@@ -14,9 +14,7 @@ const PRESETS = ["private_chat", "public_chat", "trusted_private_chat"] as const
 /** `POST /createRoom`. */
 export function createRoom(rooms: RoomService): Route {
   return {
-    method: "POST",
-    paths: clientPaths("/createRoom"),
-    auth: "required",
+    ...fromEndpoint(clientApi.createRoom),
     async handler(req) {
       const body = await req.json();
       const visibility = optionalString(body, "visibility");

@@ -1,14 +1,13 @@
 // POST /_matrix/client/v3/join/{roomIdOrAlias} and /rooms/{roomId}/join ("Joining rooms")
-import { clientPaths, ok, type Route } from "../../../http/route.js";
+import { clientApi } from "@hearth/federation";
+import { clientPaths, fromEndpoint, ok, type Route } from "../../../http/route.js";
 import type { RoomService } from "../../../services/rooms/room-service.js";
 import { reason, roomIdOrAliasParam, roomIdParam } from "./parse.js";
 
 /** `POST /join/{roomIdOrAlias}`. */
 export function joinByIdOrAlias(rooms: RoomService): Route {
   return {
-    method: "POST",
-    paths: clientPaths("/join/:roomIdOrAlias"),
-    auth: "required",
+    ...fromEndpoint(clientApi.joinRoom),
     async handler(req) {
       const target = roomIdOrAliasParam(req.param("roomIdOrAlias"));
       // Servers to join through: `via` (v1.12) and the older `server_name`, both repeatable.

@@ -1,16 +1,22 @@
 // POST /_matrix/client/v3/rooms/{roomId}/{invite,leave,kick,ban,unban,forget} ("Room membership")
-import { clientPaths, ok, type Route } from "../../../http/route.js";
+import { clientApi } from "@hearth/federation";
+import { fromEndpoint, ok, type Route } from "../../../http/route.js";
 import type { RoomService } from "../../../services/rooms/room-service.js";
 import { reason, roomIdParam, targetUser } from "./parse.js";
 
 type TargetAction = "invite" | "kick" | "ban" | "unban";
 
+const ENDPOINTS = {
+  invite: clientApi.inviteUser,
+  kick: clientApi.kickUser,
+  ban: clientApi.banUser,
+  unban: clientApi.unbanUser,
+} as const;
+
 /** `POST /rooms/{roomId}/{invite|kick|ban|unban}` with `user_id` and optional `reason`. */
 export function membershipOnTarget(rooms: RoomService, action: TargetAction): Route {
   return {
-    method: "POST",
-    paths: clientPaths(`/rooms/:roomId/${action}`),
-    auth: "required",
+    ...fromEndpoint(ENDPOINTS[action]),
     async handler(req) {
       const roomId = roomIdParam(req.param("roomId"));
       const body = await req.json();
@@ -23,9 +29,7 @@ export function membershipOnTarget(rooms: RoomService, action: TargetAction): Ro
 /** `POST /rooms/{roomId}/leave`. */
 export function leaveRoom(rooms: RoomService): Route {
   return {
-    method: "POST",
-    paths: clientPaths("/rooms/:roomId/leave"),
-    auth: "required",
+    ...fromEndpoint(clientApi.leaveRoom),
     async handler(req) {
       await rooms.leave(req.user().userId, roomIdParam(req.param("roomId")), reason(await req.json()));
       return ok({});
@@ -36,9 +40,7 @@ export function leaveRoom(rooms: RoomService): Route {
 /** `POST /rooms/{roomId}/forget`. */
 export function forgetRoom(rooms: RoomService): Route {
   return {
-    method: "POST",
-    paths: clientPaths("/rooms/:roomId/forget"),
-    auth: "required",
+    ...fromEndpoint(clientApi.forgetRoom),
     async handler(req) {
       await rooms.forget(req.user().userId, roomIdParam(req.param("roomId")));
       return ok({});

@@ -1,6 +1,6 @@
 // PUT /_matrix/client/v3/rooms/{roomId}/redact/{eventId}/{txnId} ("Redactions")
-import { isValidEventId, MatrixError } from "@hearth/federation";
-import { clientPaths, ok, type Route } from "../../../http/route.js";
+import { clientApi, isValidEventId, MatrixError } from "@hearth/federation";
+import { fromEndpoint, ok, type Route } from "../../../http/route.js";
 import { optionalString } from "../../../http/validate.js";
 import type { RoomService } from "../../../services/rooms/room-service.js";
 import { roomIdParam, txnIdParam } from "./parse.js";
@@ -8,9 +8,7 @@ import { roomIdParam, txnIdParam } from "./parse.js";
 /** `PUT /rooms/{roomId}/redact/{eventId}/{txnId}`. */
 export function redactEvent(rooms: RoomService): Route {
   return {
-    method: "PUT",
-    paths: clientPaths("/rooms/:roomId/redact/:eventId/:txnId"),
-    auth: "required",
+    ...fromEndpoint(clientApi.redactEvent),
     rateLimit: "message",
     async handler(req) {
       const eventId = req.param("eventId");

@@ -1,14 +1,13 @@
 // PUT /_matrix/client/v3/rooms/{roomId}/send/{eventType}/{txnId} ("Sending events to a room")
-import { clientPaths, ok, type Route } from "../../../http/route.js";
+import { clientApi } from "@hearth/federation";
+import { fromEndpoint, ok, type Route } from "../../../http/route.js";
 import type { RoomService } from "../../../services/rooms/room-service.js";
 import { eventTypeParam, roomIdParam, txnIdParam } from "./parse.js";
 
 /** `PUT /rooms/{roomId}/send/{eventType}/{txnId}`: idempotent per device and transaction ID. */
 export function sendEvent(rooms: RoomService): Route {
   return {
-    method: "PUT",
-    paths: clientPaths("/rooms/:roomId/send/:eventType/:txnId"),
-    auth: "required",
+    ...fromEndpoint(clientApi.sendMessage),
     rateLimit: "message",
     async handler(req) {
       const user = req.user();

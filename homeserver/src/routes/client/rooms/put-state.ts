@@ -1,19 +1,16 @@
 // PUT /_matrix/client/v3/rooms/{roomId}/state/{eventType}/{stateKey} ("Sending events to a room")
-import { MatrixError } from "@hearth/federation";
-import { clientPaths, ok, type Route } from "../../../http/route.js";
+import { clientApi, MatrixError } from "@hearth/federation";
+import { clientPaths, fromEndpoint, ok, type Route } from "../../../http/route.js";
 import type { RoomService } from "../../../services/rooms/room-service.js";
 import { eventTypeParam, roomIdParam } from "./parse.js";
 
 /** `PUT /rooms/{roomId}/state/{eventType}/{stateKey}`; the state key may be empty (path without it). */
 export function putState(rooms: RoomService): Route {
   return {
-    method: "PUT",
-    paths: [
-      ...clientPaths("/rooms/:roomId/state/:eventType/:stateKey"),
+    ...fromEndpoint(clientApi.setState, [
       ...clientPaths("/rooms/:roomId/state/:eventType/"),
       ...clientPaths("/rooms/:roomId/state/:eventType"),
-    ],
-    auth: "required",
+    ]),
     rateLimit: "message",
     async handler(req) {
       const stateKey = req.c.req.param("stateKey") ?? "";

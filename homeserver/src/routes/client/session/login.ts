@@ -1,7 +1,7 @@
 // POST /_matrix/client/v3/login — Client-Server API, "Login" (legacy API), "Password-based" and
 // "Identifier types".
-import { MatrixError } from "@hearth/federation";
-import { clientPaths, type Route } from "../../../http/route.js";
+import { clientApi, MatrixError } from "@hearth/federation";
+import { fromEndpoint, type Route } from "../../../http/route.js";
 import { optionalBoolean, optionalString, requiredString } from "../../../http/validate.js";
 import { MAX_PASSWORD_LENGTH } from "../../../services/accounts/passwords.js";
 import {
@@ -14,9 +14,7 @@ import {
 /** `POST /login`: logs in with `m.login.password`. */
 export function loginRoute(deps: AccountRouteDeps): Route {
   return {
-    method: "POST",
-    paths: clientPaths("/login"),
-    auth: "none",
+    ...fromEndpoint(clientApi.login),
     rateLimit: "login",
     async handler(req) {
       const body = await req.json();

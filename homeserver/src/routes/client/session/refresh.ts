@@ -1,15 +1,14 @@
 // POST /_matrix/client/v3/refresh — Client-Server API, "Refreshing access tokens" (added in v1.3).
 
-import { clientPaths, ok, type Route } from "../../../http/route.js";
+import { clientApi } from "@hearth/federation";
+import { fromEndpoint, ok, type Route } from "../../../http/route.js";
 import { requiredString } from "../../../http/validate.js";
 import type { AccountRouteDeps } from "../accounts-deps.js";
 
 /** `POST /refresh`: exchanges a refresh token for new tokens. */
 export function refreshRoute(deps: AccountRouteDeps): Route {
   return {
-    method: "POST",
-    paths: clientPaths("/refresh", { r0: false }),
-    auth: "none",
+    ...fromEndpoint(clientApi.refresh),
     async handler(req) {
       const body = await req.json();
       const token = requiredString(body, "refresh_token", 1024);

@@ -1,6 +1,6 @@
 // GET /_matrix/client/v3/sync ("Syncing")
-import { MatrixError } from "@hearth/federation";
-import { clientPaths, ok, type Route } from "../../../http/route.js";
+import { clientApi, MatrixError } from "@hearth/federation";
+import { fromEndpoint, ok, type Route } from "../../../http/route.js";
 import { queryBoolean, queryInteger } from "../../../http/validate.js";
 import type { FilterService } from "../../../services/sync/filter-service.js";
 import { MAX_SYNC_TIMEOUT_MS, type SyncService } from "../../../services/sync/sync-service.js";
@@ -15,9 +15,7 @@ export function getSync(
   setPresence?: (userId: string, state: "online" | "unavailable" | "offline") => Promise<void>,
 ): Route {
   return {
-    method: "GET",
-    paths: clientPaths("/sync"),
-    auth: "required",
+    ...fromEndpoint(clientApi.sync),
     async handler(req) {
       const user = req.user();
       const q = (name: string) => req.c.req.query(name);
