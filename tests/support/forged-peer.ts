@@ -97,13 +97,25 @@ export class TestFederation {
   }
 }
 
-/** What a forged peer serves besides its keys: path → JSON body (404 for anything else). */
+/** What a forged peer serves besides its keys: GET path → JSON body (404 for anything else). */
 export type PeerRoutes = Map<string, () => unknown>;
+
+/** A request a forged peer received. */
+export interface PeerRequest {
+  readonly method: string;
+  readonly url: string;
+  /** The body parsed as JSON (undefined when empty or not JSON). */
+  readonly body: unknown;
+}
 
 /** A forged federation peer; see the file header. */
 export class ForgedPeer {
   readonly key: SigningKey = generateSigningKey("ed25519:forged");
   readonly routes: PeerRoutes = new Map();
+  /** Answers any request first when it returns something (status and JSON body). */
+  onRequest: ((req: PeerRequest) => { status: number; body: unknown } | undefined) | undefined;
+  /** Every request received, in order. */
+  readonly received: PeerRequest[] = [];
   name = "";
   #server: Server | undefined;
 
@@ -112,8 +124,24 @@ export class ForgedPeer {
   static async start(host: string, tls: { cert: string; key: string }, caPem: string): Promise<ForgedPeer> {
     const peer = new ForgedPeer(caPem);
     peer.#server = createHttpsServer({ cert: tls.cert, key: tls.key }, (req, res) => {
-      req.resume();
+      const chunks: Buffer[] = [];
+      req.on("data", (c: Buffer) => chunks.push(c));
       req.on("end", () => {
+        let parsed: unknown;
+        try {
+          parsed = chunks.length > 0 ? JSON.parse(Buffer.concat(chunks).toString("utf8")) : undefined;
+        } catch {
+          parsed = undefined;
+        }
+        const request = { method: req.method ?? "", url: req.url ?? "", body: parsed };
+        peer.received.push(request);
+        const custom = peer.onRequest?.(request);
+        if (custom) {
+          res
+            .writeHead(custom.status, { "content-type": "application/json" })
+            .end(JSON.stringify(custom.body));
+          return;
+        }
         const route = req.method === "GET" ? peer.routes.get(req.url ?? "") : undefined;
         const isKeys = req.method === "GET" && req.url === "/_matrix/key/v2/server";
         const body = isKeys

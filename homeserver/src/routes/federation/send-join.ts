@@ -13,3 +13,22 @@ export function sendJoin(membership: FederatedMembership): FederationRoute {
       ok(await membership.sendJoin(req.origin, req.param("roomId"), req.param("eventId"), await req.json())),
   };
 }
+
+/**
+ * `PUT /v1/send_join/{roomId}/{eventId}` (deprecated, for older servers): the same, answered in the
+ * legacy `[200, {origin, auth_chain, state}]` array form.
+ */
+export function sendJoinV1(membership: FederatedMembership): FederationRoute {
+  return {
+    method: "PUT",
+    paths: [federationPath("/send_join/:roomId/:eventId", "v1")],
+    auth: "x-matrix",
+    roomParam: "roomId",
+    handler: async (req) => {
+      const answer = await membership.sendJoin(req.origin, req.param("roomId"), req.param("eventId"), await req.json());
+      // v1 predates partial-state joins: only the fields v1 defines.
+      const { origin, auth_chain, state } = answer as { origin: unknown; auth_chain: unknown; state: unknown };
+      return ok([200, { origin, auth_chain, state }]);
+    },
+  };
+}

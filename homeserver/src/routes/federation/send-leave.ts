@@ -13,3 +13,17 @@ export function sendLeave(membership: FederatedMembership): FederationRoute {
       ok(await membership.sendLeave(req.origin, req.param("roomId"), req.param("eventId"), await req.json())),
   };
 }
+
+/** `PUT /v1/send_leave/{roomId}/{eventId}` (deprecated, for older servers): answers `[200, {}]`. */
+export function sendLeaveV1(membership: FederatedMembership): FederationRoute {
+  return {
+    method: "PUT",
+    paths: [federationPath("/send_leave/:roomId/:eventId", "v1")],
+    auth: "x-matrix",
+    roomParam: "roomId",
+    handler: async (req) => {
+      await membership.sendLeave(req.origin, req.param("roomId"), req.param("eventId"), await req.json());
+      return ok([200, {}]);
+    },
+  };
+}

@@ -67,6 +67,8 @@ export const MAX_TRANSACTION_PDUS = 50;
 export const MAX_TRANSACTION_EDUS = 100;
 /** Most missing events fetched to fill one gap before falling back to the state at the event. */
 const MISSING_EVENTS_LIMIT = 20;
+/** Most auth events fetched one by one for one PDU (when `/event_auth` is not served). */
+const MAX_AUTH_FETCH = 200;
 /** Most events one repair fetches to fill the gap before a head (gossip, `catchUp`). */
 const MAX_REPAIR_EVENTS = 1_000;
 
@@ -465,13 +467,57 @@ export class InboundService {
 
   async #ensureAuthEvents(origin: string, roomId: string, roomVersion: string, pdu: Pdu, eventId: string) {
     if ((await this.#missing(authEventIds(pdu), false)).length === 0) return;
-    const res = (await this.deps.client.request(
-      origin,
-      "GET",
-      `/_matrix/federation/v1/event_auth/${encodeURIComponent(roomId)}/${encodeURIComponent(eventId)}`,
-    )) as { json?: { auth_chain?: unknown } };
-    const chain = Array.isArray(res.json?.auth_chain) ? (res.json.auth_chain as Pdu[]) : [];
-    await this.persistOutliers(roomId, roomVersion, chain);
+    try {
+      const res = (await this.deps.client.request(
+        origin,
+        "GET",
+        `/_matrix/federation/v1/event_auth/${encodeURIComponent(roomId)}/${encodeURIComponent(eventId)}`,
+      )) as { json?: { auth_chain?: unknown } };
+      const chain = Array.isArray(res.json?.auth_chain) ? (res.json.auth_chain as Pdu[]) : [];
+      await this.persistOutliers(roomId, roomVersion, chain);
+    } catch (e) {
+      // `/event_auth` is not served by every server: a failure here must not sink the PDU.
+      this.deps.logger.info(
+        { origin, roomId, err: (e as Error).message },
+        "event_auth failed; fetching one by one",
+      );
+    }
+    await this.#fetchAuthEventsOneByOne(origin, roomId, roomVersion, authEventIds(pdu));
+  }
+
+  /**
+   * Fetches missing auth events with `/event/{eventId}`, walking down their own auth events,
+   * breadth-first, up to {@link MAX_AUTH_FETCH} events; stores what verifies as outliers.
+   */
+  async #fetchAuthEventsOneByOne(
+    origin: string,
+    roomId: string,
+    roomVersion: string,
+    ids: readonly string[],
+  ) {
+    let wanted = await this.#missing(ids, false);
+    const fetched = new Map<string, Pdu>();
+    while (wanted.length > 0 && fetched.size < MAX_AUTH_FETCH) {
+      const next: string[] = [];
+      for (const id of wanted) {
+        if (fetched.has(id) || fetched.size >= MAX_AUTH_FETCH) continue;
+        try {
+          const res = (await this.deps.client.request(
+            origin,
+            "GET",
+            `/_matrix/federation/v1/event/${encodeURIComponent(id)}`,
+          )) as { json?: { pdus?: unknown } };
+          const p = Array.isArray(res.json?.pdus) ? (res.json.pdus[0] as Pdu | undefined) : undefined;
+          if (!p || typeof p !== "object" || computeEventId(p, roomVersion) !== id) continue;
+          fetched.set(id, p);
+          next.push(...authEventIds(p));
+        } catch (e) {
+          this.deps.logger.info({ origin, id, err: (e as Error).message }, "could not fetch an auth event");
+        }
+      }
+      wanted = (await this.#missing([...new Set(next)], false)).filter((id) => !fetched.has(id));
+    }
+    if (fetched.size > 0) await this.persistOutliers(roomId, roomVersion, [...fetched.values()]);
   }
 
   /** Verifies events and stores them as outliers, auth events before the events they authorise. */
@@ -525,14 +571,19 @@ export class InboundService {
     roomVersion: string,
     eventId: string,
   ): Promise<Map<string, string>> {
-    const res = (await this.deps.client.request(
-      origin,
-      "GET",
-      `/_matrix/federation/v1/state_ids/${encodeURIComponent(roomId)}`,
-      {
-        query: { event_id: eventId },
-      },
-    )) as { json?: { pdu_ids?: unknown; auth_chain_ids?: unknown } };
+    let res: { json?: { pdu_ids?: unknown; auth_chain_ids?: unknown } };
+    try {
+      res = (await this.deps.client.request(
+        origin,
+        "GET",
+        `/_matrix/federation/v1/state_ids/${encodeURIComponent(roomId)}`,
+        { query: { event_id: eventId } },
+      )) as typeof res;
+    } catch (e) {
+      // Not every server serves /state_ids: the full /state carries the same, as events.
+      this.deps.logger.info({ origin, roomId, err: (e as Error).message }, "state_ids failed; asking /state");
+      return this.#stateFromFullState(origin, roomId, roomVersion, eventId);
+    }
     const pduIds = Array.isArray(res.json?.pdu_ids) ? (res.json.pdu_ids as string[]) : [];
     const authIds = Array.isArray(res.json?.auth_chain_ids) ? (res.json.auth_chain_ids as string[]) : [];
     const wanted = await this.#missing([...new Set([...authIds, ...pduIds])], false);
@@ -555,6 +606,39 @@ export class InboundService {
     await this.persistOutliers(roomId, roomVersion, fetched);
     const state = new Map<string, string>();
     for (const ev of await this.deps.events.getMany(pduIds)) {
+      if (ev && typeof ev.pdu.state_key === "string" && !ev.rejected)
+        state.set(stateMapKey(ev.pdu.type, ev.pdu.state_key), ev.eventId);
+    }
+    return state;
+  }
+  /** The state before an event from `origin`'s full `/state` (events and auth chain). */
+  async #stateFromFullState(
+    origin: string,
+    roomId: string,
+    roomVersion: string,
+    eventId: string,
+  ): Promise<Map<string, string>> {
+    const res = (await this.deps.client.request(
+      origin,
+      "GET",
+      `/_matrix/federation/v1/state/${encodeURIComponent(roomId)}`,
+      {
+        query: { event_id: eventId },
+      },
+    )) as { json?: { pdus?: unknown; auth_chain?: unknown } };
+    const pdus = Array.isArray(res.json?.pdus) ? (res.json.pdus as Pdu[]) : [];
+    const chain = Array.isArray(res.json?.auth_chain) ? (res.json.auth_chain as Pdu[]) : [];
+    await this.persistOutliers(roomId, roomVersion, [...chain, ...pdus]);
+    const ids: string[] = [];
+    for (const p of pdus) {
+      try {
+        ids.push(computeEventId(p, roomVersion));
+      } catch {
+        // Malformed: left out.
+      }
+    }
+    const state = new Map<string, string>();
+    for (const ev of await this.deps.events.getMany(ids)) {
       if (ev && typeof ev.pdu.state_key === "string" && !ev.rejected)
         state.set(stateMapKey(ev.pdu.type, ev.pdu.state_key), ev.eventId);
     }

@@ -153,21 +153,25 @@ export class FederatedMembership {
     } else delete event.event_id;
     const signed = signEvent(event, serverName, signingKey, roomVersion) as unknown as Pdu;
     const eventId = computeEventId(signed, roomVersion);
-    // send_join and send_leave are v2 (v1 answers in a legacy array form); send_knock has only v1.
-    const sendVersion = kind === "knock" ? "v1" : "v2";
-    const answer = (
-      await client.request(
-        server,
-        "PUT",
-        `/_matrix/federation/${sendVersion}/send_${kind}/${room}/${encodeURIComponent(eventId)}`,
-        { body: signed },
-      )
-    ).json as Record<string, unknown>;
+    // send_join and send_leave are v2, with v1 (answering in a legacy `[200, {…}]` array) for servers
+    // that do not serve v2; send_knock has only v1.
+    const path = (version: string) =>
+      `/_matrix/federation/${version}/send_${kind}/${room}/${encodeURIComponent(eventId)}`;
+    let answer: unknown;
+    if (kind === "knock") answer = (await client.request(server, "PUT", path("v1"), { body: signed })).json;
+    else {
+      try {
+        answer = (await client.request(server, "PUT", path("v2"), { body: signed })).json;
+      } catch (e) {
+        if (!isUnrecognized(e)) throw e;
+        answer = legacyAnswer((await client.request(server, "PUT", path("v1"), { body: signed })).json);
+      }
+    }
     return {
       signed,
       eventId,
       roomVersion,
-      answer: typeof answer === "object" && answer !== null ? answer : {},
+      answer: typeof answer === "object" && answer !== null ? (answer as Record<string, unknown>) : {},
     };
   }
 
@@ -381,20 +385,28 @@ export class FederatedMembership {
     const refusal = await pipeline.authAgainstCurrent(roomId, signed, roomVersion);
     if (refusal) throw new MatrixError("M_FORBIDDEN", `Not allowed: ${refusal}`);
     const eventId = computeEventId(signed, roomVersion);
-    const res = (
-      await client.request(
-        domainOf(target),
-        "PUT",
-        `/_matrix/federation/v2/invite/${encodeURIComponent(roomId)}/${encodeURIComponent(eventId)}`,
-        {
-          body: {
-            event: signed,
-            room_version: roomVersion,
-            invite_room_state: await this.strippedState(roomId),
-          },
-        },
-      )
-    ).json as { event?: unknown };
+    const invitePath = (version: string) =>
+      `/_matrix/federation/${version}/invite/${encodeURIComponent(roomId)}/${encodeURIComponent(eventId)}`;
+    const inviteRoomState = await this.strippedState(roomId);
+    let res: { event?: unknown };
+    try {
+      res = (
+        await client.request(domainOf(target), "PUT", invitePath("v2"), {
+          body: { event: signed, room_version: roomVersion, invite_room_state: inviteRoomState },
+        })
+      ).json as { event?: unknown };
+    } catch (e) {
+      // v1 (room versions 1 and 2, older servers): the event itself is the body, the stripped state
+      // rides in its `unsigned`, and the answer is the legacy `[200, {event}]` array.
+      if (!isUnrecognized(e) || !V1_INVITE_ROOM_VERSIONS.has(roomVersion)) throw e;
+      res = legacyAnswer(
+        (
+          await client.request(domainOf(target), "PUT", invitePath("v1"), {
+            body: { ...signed, unsigned: { ...(signed.unsigned ?? {}), invite_room_state: inviteRoomState } },
+          })
+        ).json,
+      ) as { event?: unknown };
+    }
     const cosigned = res.event as Pdu | undefined;
     if (!cosigned || computeEventId(cosigned, roomVersion) !== eventId) {
       throw new MatrixError("M_UNKNOWN", "The invitee's server returned a different event", {}, 502);
@@ -734,4 +746,22 @@ function relayedRefusal(e: unknown, server: string, what: string): MatrixError |
   if (e.errcode === undefined || !RELAYED_ERRCODES.has(e.errcode)) return undefined;
   const reason = e.remoteMessage ? `: ${e.remoteMessage.slice(0, 300)}` : "";
   return new MatrixError(e.errcode, `${server} refused to let us ${what}${reason}`);
+}
+
+/**
+ * The room versions a v1 invite may carry: its receiver cannot learn the version and "must assume
+ * that the room version is either 1 or 2" (server-server API, "Inviting to a room", v1).
+ */
+const V1_INVITE_ROOM_VERSIONS = new Set(["1", "2"]);
+
+/** Whether a remote answered that it does not know the endpoint (404, or 400/405 `M_UNRECOGNIZED`). */
+function isUnrecognized(e: unknown): boolean {
+  if (!(e instanceof FederationRequestError)) return false;
+  return e.status === 404 || e.errcode === "M_UNRECOGNIZED";
+}
+
+/** The body of a v1 membership answer: `[200, {…}]` (or the object itself, from lenient servers). */
+function legacyAnswer(json: unknown): Record<string, unknown> {
+  const body = Array.isArray(json) ? json[1] : json;
+  return typeof body === "object" && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>) : {};
 }
