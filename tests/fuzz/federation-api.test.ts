@@ -7,33 +7,11 @@
  *
  * `npm test` runs a few hundred cases; `npm run fuzz` many more. HEARTH_FUZZ_SEED and HEARTH_FUZZ_PATH replay a failure.
  */
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { createServer as createHttpsServer, request as httpsRequest, type Server } from "node:https";
-import type { AddressInfo } from "node:net";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import {
-  buildServerKeys,
-  canonicalJsonEscapingLoneSurrogates,
-  computeEventId,
-  encodeBase64,
-  formatXMatrixHeader,
-  generateSigningKey,
-  type Pdu,
-  requestSigningJson,
-  type SigningKey,
-  signEvent,
-} from "@hearth/federation";
+import { canonicalJsonEscapingLoneSurrogates, computeEventId, type Pdu, signEvent } from "@hearth/federation";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createLeafCertificate, createTestCa } from "../../homeserver/src/federation/tls.js";
-import {
-  type Client,
-  registerUser,
-  startTestServer,
-  type TestServer,
-} from "../../homeserver/src/testing/harness.js";
+import { type Client, registerUser, type TestServer } from "../../homeserver/src/testing/harness.js";
+import { type ForgedPeer, TestFederation } from "../support/forged-peer.js";
 import {
   deepJson,
   encodeParam,
@@ -68,57 +46,11 @@ const mostlySignable = (arb: fc.Arbitrary<string>) =>
     { weight: 1, arbitrary: arb },
   );
 
-async function freePort(host: string): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, host, () => {
-      const port = (s.address() as AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-/** A forged server: a name on 127.0.0.3, its key published over HTTPS, nothing else served. */
-class Forged {
-  readonly key: SigningKey = generateSigningKey("ed25519:fuzz");
-  name = "";
-  #server: Server | undefined;
-
-  async start(tls: { cert: string; key: string }): Promise<void> {
-    this.#server = createHttpsServer({ cert: tls.cert, key: tls.key }, (req, res) => {
-      req.resume();
-      req.on("end", () => {
-        const ok = req.method === "GET" && req.url === "/_matrix/key/v2/server";
-        res.writeHead(ok ? 200 : 404, { "content-type": "application/json" });
-        res.end(
-          JSON.stringify(
-            ok
-              ? buildServerKeys({
-                  serverName: this.name,
-                  key: this.key,
-                  validUntilTs: Date.now() + 86_400_000,
-                })
-              : { errcode: "M_UNRECOGNIZED", error: "Unrecognized request" },
-          ),
-        );
-      });
-    });
-    await new Promise<void>((resolve) => this.#server!.listen(0, "127.0.0.3", resolve));
-    this.name = `127.0.0.3:${(this.#server.address() as AddressInfo).port}`;
-  }
-
-  close(): Promise<void> {
-    this.#server?.closeAllConnections();
-    return new Promise((resolve) => this.#server?.close(() => resolve()) ?? resolve());
-  }
-}
-
 describe("fuzz: Server-Server API", () => {
-  let dir: string;
-  let ca: string;
+  const fed = new TestFederation();
   let target: TestServer;
   let targetName: string;
-  let forged: Forged;
+  let forged: ForgedPeer;
   let alice: Client & { userId: string };
   let roomId: string;
   let eve: string;
@@ -127,65 +59,19 @@ describe("fuzz: Server-Server API", () => {
   let txn = 0;
   let check = 0;
 
-  /** Sends a request to the target's federation listener, signed as the forged server (or not). */
+  /** Sends a request to the target's federation listener as the forged server. */
   function send(
     method: string,
     path: string,
     body: string | undefined,
     sign: "good" | "none" | "bad" = "good",
   ): Promise<{ status: number; text: string }> {
-    const headers: Record<string, string> = { "content-type": "application/json", host: targetName };
-    if (sign !== "none") {
-      let content: unknown;
-      try {
-        content = body === undefined || body === "" ? undefined : JSON.parse(body);
-      } catch {
-        content = undefined;
-      }
-      let sig = "AAAA";
-      if (sign === "good") {
-        try {
-          const json = requestSigningJson({
-            method,
-            uri: path,
-            origin: forged.name,
-            destination: targetName,
-            content,
-          });
-          sig = encodeBase64(forged.key.sign(Buffer.from(canonicalJsonEscapingLoneSurrogates(json), "utf8")));
-        } catch {
-          // Content no signature can cover (a float): sent with a signature that cannot match.
-        }
-      }
-      headers.authorization = formatXMatrixHeader({
-        origin: forged.name,
-        destination: targetName,
-        key: forged.key.keyId,
-        sig,
-      });
-    }
-    const port = Number(targetName.split(":")[1]);
-    return new Promise((resolve, reject) => {
-      const req = httpsRequest(
-        { host: "127.0.0.1", port, method, path, headers, ca, servername: undefined, timeout: HANG_MS },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on("data", (c: Buffer) => chunks.push(c));
-          res.on("end", () =>
-            resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") }),
-          );
-        },
-      );
-      req.on("timeout", () => req.destroy(new Error(`no answer within ${HANG_MS} ms`)));
-      req.on("error", reject);
-      if (body !== undefined) req.write(body);
-      req.end();
-    });
+    return forged.request(targetName, method, path, body, sign, HANG_MS);
   }
 
   /** Hashes and signs an event as the forged server. */
   function signed(event: Record<string, unknown>): Pdu {
-    return signEvent(event, forged.name, forged.key, ROOM_VERSION) as unknown as Pdu;
+    return forged.sign(event, ROOM_VERSION);
   }
 
   /** A good message from eve on top of the room as she joined it. */
@@ -236,65 +122,21 @@ describe("fuzz: Server-Server API", () => {
   }
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), "hearth-fuzz-fed-"));
-    const testCa = await createTestCa();
-    ca = testCa.cert;
-    const caFile = join(dir, "ca.pem");
-    await writeFile(caFile, ca);
-    const port = await freePort("127.0.0.1");
-    targetName = `127.0.0.1:${port}`;
-    const leaf = await createLeafCertificate(testCa, ["127.0.0.1"]);
-    await writeFile(join(dir, "t.crt"), leaf.cert);
-    await writeFile(join(dir, "t.key"), leaf.key);
-    target = await startTestServer({
-      log_level: "error",
-      server_name: targetName,
-      federation_bind: targetName,
-      tls_cert: join(dir, "t.crt"),
-      tls_key: join(dir, "t.key"),
-      federation_ca: caFile,
-      federation_allow_private: true,
-      registration: "open",
-    });
-    forged = new Forged();
-    await forged.start(await createLeafCertificate(testCa, ["127.0.0.3"]));
+    await fed.init();
+    target = await fed.server("127.0.0.1", { log_level: "error" });
+    targetName = target.config.serverName;
+    forged = await fed.peer("127.0.0.3");
     eve = `@eve:${forged.name}`;
     alice = await registerUser(target, "alice");
     roomId = (
       await alice.post("/_matrix/client/v3/createRoom", { preset: "public_chat", room_version: ROOM_VERSION })
     ).body.room_id;
 
-    // Eve joins: make_join, sign, send_join (v2).
-    const made = await send(
-      "GET",
-      `/_matrix/federation/v1/make_join/${encodeURIComponent(roomId)}/${encodeURIComponent(eve)}?ver=${ROOM_VERSION}`,
-      undefined,
-    );
-    expect(made.status, made.text).toBe(200);
-    const template = JSON.parse(made.text).event as Record<string, unknown>;
-    const joinEvent = signed({ ...template, origin_server_ts: Date.now() });
-    const joinId = computeEventId(joinEvent, ROOM_VERSION);
-    const joined = await send(
-      "PUT",
-      `/_matrix/federation/v2/send_join/${encodeURIComponent(roomId)}/${encodeURIComponent(joinId)}`,
-      JSON.stringify(joinEvent),
-    );
-    expect(joined.status, joined.text).toBe(200);
-    const state = JSON.parse(joined.text).state as Pdu[];
-    const idOf = (type: string, key = "") =>
-      computeEventId(state.find((e) => e.type === type && e.state_key === key)!, ROOM_VERSION);
-    base = {
-      auth: [idOf("m.room.create"), idOf("m.room.power_levels"), joinId],
-      prev: joinId,
-      depth: joinEvent.depth,
-    };
+    const joined = await forged.join(targetName, roomId, "eve", ROOM_VERSION);
+    base = { auth: joined.auth, prev: joined.joinId, depth: joined.depth };
     await stillWorks(true);
   }, 60_000);
-  afterAll(async () => {
-    await target?.destroy();
-    await forged?.close();
-    await rm(dir, { recursive: true, force: true });
-  });
+  afterAll(() => fed.cleanup());
 
   /** A PDU mutated one way or several, as JSON text: signed after the mutation, or not. */
   const mutatedPdu: fc.Arbitrary<string> = fc

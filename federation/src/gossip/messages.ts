@@ -15,6 +15,7 @@ import { encodeBase64, sha256, signJson, verifyJson } from "../crypto/index.js";
 import type { KnownVerifyKey, Pdu } from "../events/index.js";
 import { computeEventId, MAX_EVENT_BYTES } from "../events/index.js";
 import { MAX_FEDERATION_JSON_DEPTH, parseJson } from "../json/index.js";
+import { signedByCurrentKey } from "./record.js";
 
 /** The topic of a room. */
 export function roomTopic(roomId: string): string {
@@ -152,13 +153,5 @@ export function verifyHeads(
   keys: ReadonlyMap<string, KnownVerifyKey>,
   now: number,
 ): boolean {
-  const signatures = message.signatures?.[message.origin];
-  if (typeof signatures !== "object" || signatures === null) return false;
-  for (const keyId of Object.keys(signatures)) {
-    const key = keys.get(keyId);
-    if (!key || key.expiredTs !== undefined || (key.validUntilTs !== undefined && key.validUntilTs < now))
-      continue;
-    if (verifyJson(message, message.origin, keyId, key.publicKey)) return true;
-  }
-  return false;
+  return signedByCurrentKey(message, message.origin, keys, now);
 }

@@ -95,15 +95,29 @@ export function verifyGossipRecord(
   if (r.valid_until_ts > now + MAX_RECORD_VALIDITY_MS) {
     throw new GossipRecordError("the record claims validity for too long");
   }
-  const signatures = (r.signatures as Record<string, Record<string, unknown>> | undefined)?.[serverName];
-  if (typeof signatures !== "object" || signatures === null) {
-    throw new GossipRecordError(`the record is not signed by ${serverName}`);
+  if (!signedByCurrentKey(r, serverName, keys, now)) {
+    throw new GossipRecordError(`no valid signature by a current key of ${serverName}`);
   }
+  return r as unknown as GossipRecord;
+}
+
+/**
+ * Whether `value` carries a valid signature by `server` under one of `keys` (key ID → key) that is
+ * current at `now`: not an old verify key, not past its validity.
+ */
+export function signedByCurrentKey(
+  value: object,
+  server: string,
+  keys: ReadonlyMap<string, KnownVerifyKey>,
+  now: number,
+): boolean {
+  const signatures = (value as { signatures?: Record<string, unknown> }).signatures?.[server];
+  if (typeof signatures !== "object" || signatures === null) return false;
   for (const keyId of Object.keys(signatures)) {
     const key = keys.get(keyId);
     if (!key || key.expiredTs !== undefined || (key.validUntilTs !== undefined && key.validUntilTs < now))
       continue;
-    if (verifyJson(r, serverName, keyId, key.publicKey)) return r as unknown as GossipRecord;
+    if (verifyJson(value, server, keyId, key.publicKey)) return true;
   }
-  throw new GossipRecordError(`no valid signature by a current key of ${serverName}`);
+  return false;
 }
