@@ -576,6 +576,117 @@ export const getRelations = endpoint<
   section: "Relationships",
 });
 
+// ---- Push rules ("Push Notifications" module, "Push Rules: API") ---------------------------------------
+
+/** The kinds of push rule, in the order they are evaluated. */
+export type PushRuleKind = "override" | "content" | "room" | "sender" | "underride";
+
+/** A push rule as the API shows it (`definitions/push_rule.yaml`). */
+export interface PushRule {
+  readonly rule_id: string;
+  readonly default: boolean;
+  readonly enabled: boolean;
+  readonly actions: unknown[];
+  readonly conditions?: Json[];
+  readonly pattern?: string;
+}
+
+/** A ruleset: the rules of each kind, in priority order (`definitions/push_ruleset.yaml`). */
+export type PushRuleset = Readonly<Record<PushRuleKind, PushRule[]>>;
+
+/** The body of `PUT /pushrules/global/{kind}/{ruleId}`. */
+export interface PushRuleBody {
+  readonly actions: unknown[];
+  readonly conditions?: Json[];
+  readonly pattern?: string;
+}
+
+export const getPushRules = endpoint<never, undefined, undefined, { global: PushRuleset }>({
+  name: "getPushRules",
+  method: "GET",
+  ...v3("/pushrules/"),
+  auth: "required",
+  summary: "All the user's push rulesets (only `global`).",
+  section: "Push Rules: API",
+});
+
+export const getPushRulesGlobal = endpoint<never, undefined, undefined, PushRuleset>({
+  name: "getPushRulesGlobal",
+  method: "GET",
+  ...v3("/pushrules/global/"),
+  auth: "required",
+  summary: "The user's global push rules.",
+  section: "Push Rules: API",
+});
+
+export const getPushRule = endpoint<"kind" | "ruleId", undefined, undefined, PushRule>({
+  name: "getPushRule",
+  method: "GET",
+  ...v3("/pushrules/global/{kind}/{ruleId}"),
+  auth: "required",
+  summary: "One push rule.",
+  section: "Push Rules: API",
+});
+
+export const setPushRule = endpoint<
+  "kind" | "ruleId",
+  { before?: string; after?: string },
+  PushRuleBody,
+  Json
+>({
+  name: "setPushRule",
+  method: "PUT",
+  ...v3("/pushrules/global/{kind}/{ruleId}"),
+  auth: "required",
+  summary: "Add or change a user-defined push rule, placed with `before` or `after`.",
+  section: "Push Rules: API",
+});
+
+export const deletePushRule = endpoint<"kind" | "ruleId", undefined, undefined, Json>({
+  name: "deletePushRule",
+  method: "DELETE",
+  ...v3("/pushrules/global/{kind}/{ruleId}"),
+  auth: "required",
+  summary: "Delete a user-defined push rule.",
+  section: "Push Rules: API",
+});
+
+export const isPushRuleEnabled = endpoint<"kind" | "ruleId", undefined, undefined, { enabled: boolean }>({
+  name: "isPushRuleEnabled",
+  method: "GET",
+  ...v3("/pushrules/global/{kind}/{ruleId}/enabled"),
+  auth: "required",
+  summary: "Whether a push rule is enabled.",
+  section: "Push Rules: API",
+});
+
+export const setPushRuleEnabled = endpoint<"kind" | "ruleId", undefined, { enabled: boolean }, Json>({
+  name: "setPushRuleEnabled",
+  method: "PUT",
+  ...v3("/pushrules/global/{kind}/{ruleId}/enabled"),
+  auth: "required",
+  summary: "Enable or disable a push rule (server-default rules too).",
+  section: "Push Rules: API",
+});
+
+export const getPushRuleActions = endpoint<"kind" | "ruleId", undefined, undefined, { actions: unknown[] }>({
+  name: "getPushRuleActions",
+  method: "GET",
+  ...v3("/pushrules/global/{kind}/{ruleId}/actions"),
+  auth: "required",
+  summary: "The actions of a push rule.",
+  section: "Push Rules: API",
+});
+
+export const setPushRuleActions = endpoint<"kind" | "ruleId", undefined, { actions: unknown[] }, Json>({
+  name: "setPushRuleActions",
+  method: "PUT",
+  ...v3("/pushrules/global/{kind}/{ruleId}/actions"),
+  auth: "required",
+  summary: "Set the actions of a push rule (server-default rules too).",
+  section: "Push Rules: API",
+});
+
 /** Every Client-Server endpoint declared here. */
 export const CLIENT_ENDPOINTS = [
   getVersions,
@@ -617,4 +728,13 @@ export const CLIENT_ENDPOINTS = [
   downloadMedia,
   mediaConfig,
   getRelations,
+  getPushRules,
+  getPushRulesGlobal,
+  getPushRule,
+  setPushRule,
+  deletePushRule,
+  isPushRuleEnabled,
+  setPushRuleEnabled,
+  getPushRuleActions,
+  setPushRuleActions,
 ] as const;

@@ -35,6 +35,7 @@ export function isPushRuleKind(kind: string): kind is PushRuleKind {
 const ACTIONS = new Set(["notify", "dont_notify", "coalesce"]);
 
 function validActions(actions: unknown): unknown[] {
+  if (actions === undefined) throw new MatrixError("M_MISSING_PARAM", "Missing 'actions'");
   if (!Array.isArray(actions)) throw new MatrixError("M_BAD_JSON", "actions must be an array");
   for (const a of actions) {
     if (typeof a === "string") {
@@ -81,25 +82,38 @@ export class PushRulesService {
     };
   }
 
+  /** The rules of one kind, in priority order (`GET /pushrules/global/{kind}/`). */
+  async rulesOfKind(userId: string, kind: PushRuleKind): Promise<PushRule[]> {
+    return (await this.ruleset(userId))[kind];
+  }
+
   /** One rule; `M_NOT_FOUND` when there is none. */
-  async rule(userId: string, kind: string, ruleId: string): Promise<PushRule> {
-    if (!isPushRuleKind(kind)) throw new MatrixError("M_INVALID_PARAM", `Unknown rule kind ${kind}`);
+  async rule(userId: string, kind: PushRuleKind, ruleId: string): Promise<PushRule> {
     const rule = (await this.ruleset(userId))[kind].find((r) => r.rule_id === ruleId);
-    if (!rule) throw new MatrixError("M_NOT_FOUND", "Unknown push rule");
+    if (!rule) throw new MatrixError("M_NOT_FOUND", "The push rule was not found");
     return rule;
   }
 
-  /** `PUT /pushrules/global/{kind}/{ruleId}`: adds or replaces a user-defined rule. */
+  /**
+   * `PUT /pushrules/global/{kind}/{ruleId}`: adds or replaces a user-defined rule. A new rule is
+   * enabled and, without `before` or `after`, the most important user-defined rule of its kind; a
+   * replaced rule keeps its place and whether it is enabled. With both, `before` decides (the spec).
+   */
   async setRule(
     userId: string,
-    kind: string,
+    kind: PushRuleKind,
     ruleId: string,
     body: Record<string, unknown>,
     placement: { before?: string; after?: string },
   ): Promise<void> {
-    if (!isPushRuleKind(kind)) throw new MatrixError("M_INVALID_PARAM", `Unknown rule kind ${kind}`);
-    if (ruleId.startsWith(".") || ruleId.includes("/") || ruleId.includes("\\") || ruleId === "") {
-      throw new MatrixError("M_INVALID_PARAM", "Invalid rule ID (reserved or containing a slash)");
+    if (ruleId === "" || ruleId.startsWith(".")) {
+      throw new MatrixError(
+        "M_INVALID_PARAM",
+        "Rule IDs starting with '.' are reserved for server-default rules",
+      );
+    }
+    if (ruleId.includes("/") || ruleId.includes("\\")) {
+      throw new MatrixError("M_INVALID_PARAM", "A rule ID may not contain '/' or '\\'");
     }
     const rule: { -readonly [K in keyof StoredPushRule]: StoredPushRule[K] } = {
       rule_id: ruleId,
@@ -107,30 +121,35 @@ export class PushRulesService {
       enabled: true,
     };
     if (kind === "content") {
-      if (typeof body.pattern !== "string")
+      if (body.pattern === undefined)
         throw new MatrixError("M_MISSING_PARAM", "Content rules need a pattern");
+      if (typeof body.pattern !== "string") throw new MatrixError("M_BAD_JSON", "pattern must be a string");
       rule.pattern = body.pattern;
     }
     if (kind === "override" || kind === "underride") {
       const conditions = body.conditions ?? [];
       if (
         !Array.isArray(conditions) ||
-        !conditions.every((c) => typeof c === "object" && c !== null && "kind" in c)
+        !conditions.every((c) => typeof c === "object" && c !== null && typeof c.kind === "string")
       ) {
         throw new MatrixError("M_BAD_JSON", "conditions must be an array of objects with a kind");
       }
       rule.conditions = conditions;
     }
+    // "before" wins when both are given: the rule becomes the next most important one after it.
+    const anchor = placement.before ?? placement.after;
+    if (anchor?.startsWith(".")) {
+      throw new MatrixError("M_INVALID_PARAM", "A rule cannot be placed relative to a server-default rule");
+    }
     const stored = await this.store.get(userId);
     const list = [...(stored.custom[kind] ?? [])];
     const existing = list.findIndex((r) => r.rule_id === ruleId);
-    const anchor = placement.before ?? placement.after;
-    if (anchor !== undefined && !list.some((r) => r.rule_id === anchor)) {
-      throw new MatrixError("M_NOT_FOUND", `before/after rule not found: ${anchor}`);
+    if (anchor !== undefined && (anchor === ruleId || !list.some((r) => r.rule_id === anchor))) {
+      // The spec's 400 (its example: "before/after rule not found").
+      throw new MatrixError("M_INVALID_PARAM", `before/after rule not found: ${anchor}`);
     }
     if (existing >= 0) {
-      const previous = list[existing]!;
-      rule.enabled = previous.enabled;
+      rule.enabled = list[existing]!.enabled;
       list.splice(existing, 1);
     }
     let at = existing >= 0 && anchor === undefined ? existing : 0;
@@ -141,11 +160,18 @@ export class PushRulesService {
   }
 
   /** `DELETE /pushrules/global/{kind}/{ruleId}`: only user-defined rules can be deleted. */
-  async deleteRule(userId: string, kind: string, ruleId: string): Promise<void> {
-    if (!isPushRuleKind(kind)) throw new MatrixError("M_INVALID_PARAM", `Unknown rule kind ${kind}`);
+  async deleteRule(userId: string, kind: PushRuleKind, ruleId: string): Promise<void> {
     const stored = await this.store.get(userId);
     const list = stored.custom[kind] ?? [];
-    if (!list.some((r) => r.rule_id === ruleId)) throw new MatrixError("M_NOT_FOUND", "Unknown push rule");
+    if (!list.some((r) => r.rule_id === ruleId)) {
+      // A server-default rule cannot be deleted: the spec's 404 too, as Synapse answers.
+      throw new MatrixError(
+        "M_NOT_FOUND",
+        ruleId.startsWith(".")
+          ? "Server-default push rules cannot be deleted"
+          : "The push rule was not found",
+      );
+    }
     await this.#save(userId, {
       ...stored,
       custom: { ...stored.custom, [kind]: list.filter((r) => r.rule_id !== ruleId) },
@@ -155,20 +181,19 @@ export class PushRulesService {
   /** `PUT .../enabled` and `PUT .../actions`. */
   async change(
     userId: string,
-    kind: string,
+    kind: PushRuleKind,
     ruleId: string,
     change: { enabled?: boolean; actions?: unknown[] },
-  ) {
+  ): Promise<void> {
     const rule = await this.rule(userId, kind, ruleId);
-    if (change.actions !== undefined) validActions(change.actions);
+    if ("actions" in change) validActions(change.actions);
     const stored = await this.store.get(userId);
     if (rule.default) {
       const defaults = { ...stored.defaults, [ruleId]: { ...stored.defaults[ruleId], ...change } };
       await this.#save(userId, { ...stored, defaults });
     } else {
-      const k = kind as PushRuleKind;
-      const list = (stored.custom[k] ?? []).map((r) => (r.rule_id === ruleId ? { ...r, ...change } : r));
-      await this.#save(userId, { ...stored, custom: { ...stored.custom, [k]: list } });
+      const list = (stored.custom[kind] ?? []).map((r) => (r.rule_id === ruleId ? { ...r, ...change } : r));
+      await this.#save(userId, { ...stored, custom: { ...stored.custom, [kind]: list } });
     }
   }
 

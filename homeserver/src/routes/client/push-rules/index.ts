@@ -1,97 +1,38 @@
 /**
- * Push rule routes (Push Notifications module, "Push Rules: API"):
- * GET /pushrules/, GET /pushrules/global/, GET/PUT/DELETE /pushrules/global/{kind}/{ruleId},
- * GET/PUT /pushrules/global/{kind}/{ruleId}/enabled and /actions.
+ * Push rule routes (Push Notifications module, "Push Rules: API"): GET /pushrules/, GET
+ * /pushrules/global/, GET /pushrules/global/{kind}/, GET/PUT/DELETE /pushrules/global/{kind}/{ruleId},
+ * GET/PUT /pushrules/global/{kind}/{ruleId}/enabled and /actions; then the answers for malformed
+ * push rule paths, which must come last.
  */
-import { MatrixError } from "@hearth/federation";
-import { clientPaths, ok, type Route } from "../../../http/route.js";
+import type { Route } from "../../../http/route.js";
 import type { PushRulesService } from "../../../services/push/push-rules-service.js";
+import { deletePushRule } from "./delete-push-rule.js";
+import { getPushRule } from "./get-push-rule.js";
+import { getPushRuleActions } from "./get-push-rule-actions.js";
+import { getPushRuleEnabled } from "./get-push-rule-enabled.js";
+import { getPushRules } from "./get-push-rules.js";
+import { getPushRulesGlobal } from "./get-push-rules-global.js";
+import { getPushRulesOfKind } from "./get-push-rules-of-kind.js";
+import { malformedPushRulePathRoute } from "./malformed-push-rule-path.js";
+import { putPushRule } from "./put-push-rule.js";
+import { putPushRuleActions } from "./put-push-rule-actions.js";
+import { putPushRuleEnabled } from "./put-push-rule-enabled.js";
 
-const RULE = "/pushrules/global/:kind/:ruleId";
-
-/** Every push rule route. */
+/** Every push rule route, the malformed-path answers last. */
 export function pushRuleRoutes(push: PushRulesService): Route[] {
   return [
-    {
-      method: "GET",
-      paths: clientPaths("/pushrules/"),
-      auth: "required",
-      handler: async (req) => ok({ global: await push.ruleset(req.user().userId) }),
-    },
-    {
-      method: "GET",
-      paths: clientPaths("/pushrules/global/"),
-      auth: "required",
-      handler: async (req) => ok(await push.ruleset(req.user().userId)),
-    },
-    {
-      method: "GET",
-      paths: clientPaths(RULE),
-      auth: "required",
-      handler: async (req) => ok(await push.rule(req.user().userId, req.param("kind"), req.param("ruleId"))),
-    },
-    {
-      method: "PUT",
-      paths: clientPaths(RULE),
-      auth: "required",
-      async handler(req) {
-        const before = req.c.req.query("before");
-        const after = req.c.req.query("after");
-        await push.setRule(req.user().userId, req.param("kind"), req.param("ruleId"), await req.json(), {
-          ...(before ? { before } : {}),
-          ...(after ? { after } : {}),
-        });
-        return ok({});
-      },
-    },
-    {
-      method: "DELETE",
-      paths: clientPaths(RULE),
-      auth: "required",
-      async handler(req) {
-        await push.deleteRule(req.user().userId, req.param("kind"), req.param("ruleId"));
-        return ok({});
-      },
-    },
-    {
-      method: "GET",
-      paths: clientPaths(`${RULE}/enabled`),
-      auth: "required",
-      async handler(req) {
-        const rule = await push.rule(req.user().userId, req.param("kind"), req.param("ruleId"));
-        return ok({ enabled: rule.enabled });
-      },
-    },
-    {
-      method: "PUT",
-      paths: clientPaths(`${RULE}/enabled`),
-      auth: "required",
-      async handler(req) {
-        const enabled = (await req.json()).enabled;
-        if (typeof enabled !== "boolean") throw new MatrixError("M_BAD_JSON", "enabled must be a boolean");
-        await push.change(req.user().userId, req.param("kind"), req.param("ruleId"), { enabled });
-        return ok({});
-      },
-    },
-    {
-      method: "GET",
-      paths: clientPaths(`${RULE}/actions`),
-      auth: "required",
-      async handler(req) {
-        const rule = await push.rule(req.user().userId, req.param("kind"), req.param("ruleId"));
-        return ok({ actions: rule.actions });
-      },
-    },
-    {
-      method: "PUT",
-      paths: clientPaths(`${RULE}/actions`),
-      auth: "required",
-      async handler(req) {
-        const actions = (await req.json()).actions;
-        if (!Array.isArray(actions)) throw new MatrixError("M_BAD_JSON", "actions must be an array");
-        await push.change(req.user().userId, req.param("kind"), req.param("ruleId"), { actions });
-        return ok({});
-      },
-    },
+    getPushRules(push),
+    getPushRulesGlobal(push),
+    getPushRulesOfKind(push),
+    getPushRule(push),
+    putPushRule(push),
+    deletePushRule(push),
+    getPushRuleEnabled(push),
+    putPushRuleEnabled(push),
+    getPushRuleActions(push),
+    putPushRuleActions(push),
+    malformedPushRulePathRoute("GET"),
+    malformedPushRulePathRoute("PUT"),
+    malformedPushRulePathRoute("DELETE"),
   ];
 }
