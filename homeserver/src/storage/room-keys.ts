@@ -10,7 +10,8 @@ import { key, parts, prefixRange } from "./keys.js";
 /** A backup version's record. */
 export interface BackupVersionRecord {
   readonly algorithm: string;
-  readonly auth_data: Record<string, unknown>;
+  /** Algorithm-dependent: an object for the spec's algorithm, any JSON value for others. */
+  readonly auth_data: unknown;
   /** Bumped on every change of the keys, as `etag`. */
   readonly etag: number;
   readonly deleted?: boolean;

@@ -108,3 +108,79 @@ describe("key backup", () => {
     expect(bad.status).toBe(400);
   });
 });
+
+describe("backup algorithms", () => {
+  it("checks auth_data of the spec's algorithm and keeps other algorithms' data as given", async () => {
+    const carol = await registerUser(server, "carol");
+    // m.megolm_backup.v1.curve25519-aes-sha2: AuthData with public_key, signatures an object.
+    const signed = {
+      public_key: "pk",
+      signatures: { [carol.userId]: { "ed25519:DEVICE": "sig" } },
+    };
+    const v1 = await carol.post("/_matrix/client/v3/room_keys/version", {
+      algorithm: ALG,
+      auth_data: signed,
+    });
+    expect(v1.status, JSON.stringify(v1.body)).toBe(200);
+    expect((await carol.get("/_matrix/client/v3/room_keys/version")).body.auth_data).toEqual(signed);
+    for (const auth_data of [{}, { public_key: 3 }, { public_key: "pk", signatures: "x" }, "pk"]) {
+      const bad = await carol.post("/_matrix/client/v3/room_keys/version", { algorithm: ALG, auth_data });
+      expect(bad.status, JSON.stringify(auth_data)).toBe(400);
+      expect(bad.body.errcode).toBe("M_BAD_JSON");
+    }
+    expect(
+      (
+        await carol.put(`/_matrix/client/v3/room_keys/version/${v1.body.version}`, {
+          algorithm: ALG,
+          auth_data: {},
+        })
+      ).status,
+    ).toBe(400);
+    // The spec's algorithm wants session_data as an object.
+    const stringData = await carol.put(
+      `/_matrix/client/v3/room_keys/keys/!r:x/s?version=${v1.body.version}`,
+      {
+        first_message_index: 0,
+        forwarded_count: 0,
+        is_verified: false,
+        session_data: "opaque",
+      },
+    );
+    expect(stringData.status).toBe(400);
+
+    // Another algorithm (as SyTest and Complement create them): its data is opaque.
+    for (const auth_data of ["anopaquestring", { foo: "bar" }]) {
+      const other = await carol.post("/_matrix/client/unstable/room_keys/version", {
+        algorithm: "m.megolm_backup.v1",
+        auth_data,
+      });
+      expect(other.status, JSON.stringify(other.body)).toBe(200);
+      const version = other.body.version as string;
+      const info = await carol.get(`/_matrix/client/unstable/room_keys/version/${version}`);
+      expect(info.body).toMatchObject({ algorithm: "m.megolm_backup.v1", auth_data, version });
+      const put = await carol.put(`/_matrix/client/unstable/room_keys/keys/!abcd/1234?version=${version}`, {
+        first_message_index: 3,
+        forwarded_count: 0,
+        is_verified: false,
+        session_data: "anopaquestring",
+      });
+      expect(put.status, JSON.stringify(put.body)).toBe(200);
+      const got = await carol.get(`/_matrix/client/unstable/room_keys/keys/!abcd/1234?version=${version}`);
+      expect(got.body.session_data).toBe("anopaquestring");
+      const updated = await carol.put(`/_matrix/client/v3/room_keys/version/${version}`, {
+        algorithm: "m.megolm_backup.v1",
+        auth_data: "adifferentopaquestring",
+        version,
+      });
+      expect(updated.status).toBe(200);
+      expect((await carol.get(`/_matrix/client/v3/room_keys/version/${version}`)).body.auth_data).toBe(
+        "adifferentopaquestring",
+      );
+    }
+    const missing = await carol.post("/_matrix/client/v3/room_keys/version", {
+      algorithm: "m.megolm_backup.v1",
+    });
+    expect(missing.status).toBe(400);
+    expect((await carol.post("/_matrix/client/v3/room_keys/version", { auth_data: {} })).status).toBe(400);
+  });
+});

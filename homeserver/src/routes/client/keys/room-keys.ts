@@ -3,9 +3,10 @@
  * /room_keys/version[/{version}] and /room_keys/keys[/{roomId}[/{sessionId}]].
  */
 import { MatrixError } from "@hearth/federation";
-import { clientPaths, ok, type RequestContext, type Route } from "../../../http/route.js";
+import { ok, type RequestContext, type Route } from "../../../http/route.js";
 import { isJsonObject } from "../../../http/validate.js";
 import type { KeyBackupService } from "../../../services/e2e-keys/key-backup-service.js";
+import { keyPaths } from "./paths.js";
 
 /** The room → session → key data map a `PUT /room_keys/keys…` body names. */
 async function uploadedRooms(req: RequestContext): Promise<Record<string, Record<string, unknown>>> {
@@ -29,27 +30,27 @@ async function uploadedRooms(req: RequestContext): Promise<Record<string, Record
 
 /** Every key backup route. */
 export function roomKeyRoutes(backup: KeyBackupService): Route[] {
-  const keyPaths = [
+  const sessionPaths = [
     "/room_keys/keys",
     "/room_keys/keys/:roomId",
     "/room_keys/keys/:roomId/:sessionId",
-  ].flatMap((p) => clientPaths(p));
+  ].flatMap(keyPaths);
   return [
     {
       method: "POST",
-      paths: clientPaths("/room_keys/version"),
+      paths: keyPaths("/room_keys/version"),
       auth: "required",
       handler: async (req) => ok(await backup.createVersion(req.user().userId, await req.json())),
     },
     {
       method: "GET",
-      paths: [...clientPaths("/room_keys/version"), ...clientPaths("/room_keys/version/:version")],
+      paths: [...keyPaths("/room_keys/version"), ...keyPaths("/room_keys/version/:version")],
       auth: "required",
       handler: async (req) => ok(await backup.getVersion(req.user().userId, req.c.req.param("version"))),
     },
     {
       method: "PUT",
-      paths: clientPaths("/room_keys/version/:version"),
+      paths: keyPaths("/room_keys/version/:version"),
       auth: "required",
       async handler(req) {
         await backup.updateVersion(req.user().userId, req.param("version"), await req.json());
@@ -58,7 +59,7 @@ export function roomKeyRoutes(backup: KeyBackupService): Route[] {
     },
     {
       method: "DELETE",
-      paths: clientPaths("/room_keys/version/:version"),
+      paths: keyPaths("/room_keys/version/:version"),
       auth: "required",
       async handler(req) {
         await backup.deleteVersion(req.user().userId, req.param("version"));
@@ -67,14 +68,14 @@ export function roomKeyRoutes(backup: KeyBackupService): Route[] {
     },
     {
       method: "PUT",
-      paths: keyPaths,
+      paths: sessionPaths,
       auth: "required",
       handler: async (req) =>
         ok(await backup.putKeys(req.user().userId, req.c.req.query("version"), await uploadedRooms(req))),
     },
     {
       method: "GET",
-      paths: keyPaths,
+      paths: sessionPaths,
       auth: "required",
       async handler(req) {
         const roomId = req.c.req.param("roomId");
@@ -93,7 +94,7 @@ export function roomKeyRoutes(backup: KeyBackupService): Route[] {
     },
     {
       method: "DELETE",
-      paths: keyPaths,
+      paths: sessionPaths,
       auth: "required",
       handler: async (req) =>
         ok(
