@@ -458,13 +458,17 @@ export class RoomService {
     await this.deps.db.write(this.deps.rooms.forgetOps(userId, roomId));
   }
 
-  /** Sends a message-like event (`PUT /rooms/{roomId}/send/{eventType}/{txnId}`); idempotent per device. */
+  /**
+   * Sends a message-like event (`PUT /rooms/{roomId}/send/{eventType}/{txnId}`); idempotent per device
+   * and transaction ID. Without a transaction ID (the legacy `POST`, `specs/legacy.md`) every call
+   * sends a new event.
+   */
   async sendEvent(
     sender: string,
     deviceId: string,
     roomId: string,
     type: string,
-    txnId: string,
+    txnId: string | undefined,
     content: Record<string, unknown>,
   ): Promise<string> {
     await this.#requireRoom(roomId);
@@ -474,7 +478,8 @@ export class RoomService {
         throw new MatrixError("M_BAD_JSON", "m.room.redaction needs content.redacts");
       return this.redact(sender, deviceId, roomId, redacts, txnId, content);
     }
-    const [ev] = await this.deps.pipeline.send(roomId, [{ type, sender, content, txn: { deviceId, txnId } }]);
+    const txn = txnId === undefined ? {} : { txn: { deviceId, txnId } };
+    const [ev] = await this.deps.pipeline.send(roomId, [{ type, sender, content, ...txn }]);
     return ev!.eventId;
   }
 
@@ -524,14 +529,15 @@ export class RoomService {
 
   /**
    * `PUT /rooms/{roomId}/redact/{eventId}/{txnId}`. A user may redact their own events; others'
-   * need the redact power level ("Redactions"; Synapse refuses such requests the same way).
+   * need the redact power level ("Redactions"; Synapse refuses such requests the same way). Without a
+   * transaction ID (the legacy `POST`) every call sends a new redaction.
    */
   async redact(
     sender: string,
     deviceId: string,
     roomId: string,
     eventId: string,
-    txnId: string,
+    txnId: string | undefined,
     content: Record<string, unknown> = {},
   ): Promise<string> {
     await this.#requireRoom(roomId);
@@ -547,7 +553,13 @@ export class RoomService {
     }
     const { redacts: _r, ...rest } = content;
     const [ev] = await this.deps.pipeline.send(roomId, [
-      { type: "m.room.redaction", sender, content: rest, redacts: eventId, txn: { deviceId, txnId } },
+      {
+        type: "m.room.redaction",
+        sender,
+        content: rest,
+        redacts: eventId,
+        ...(txnId === undefined ? {} : { txn: { deviceId, txnId } }),
+      },
     ]);
     return ev!.eventId;
   }

@@ -5,6 +5,8 @@ import { joinedRooms } from "./get-joined-rooms.js";
 import { createRoom } from "./post-create-room.js";
 import { joinByIdOrAlias, joinRoom, knockRoom } from "./post-join.js";
 import { forgetRoom, leaveRoom, membershipOnTarget } from "./post-membership.js";
+import { redactEventWithoutTxnId } from "./post-redact.js";
+import { sendEventWithoutTxnId } from "./post-send.js";
 import { upgradeRoom } from "./post-upgrade.js";
 import { redactEvent } from "./put-redact.js";
 import { sendEvent } from "./put-send.js";
@@ -24,8 +26,10 @@ export function roomRoutes(rooms: RoomService): Route[] {
     leaveRoom(rooms),
     forgetRoom(rooms),
     sendEvent(rooms),
+    sendEventWithoutTxnId(rooms),
     putState(rooms),
     redactEvent(rooms),
+    redactEventWithoutTxnId(rooms),
     joinedRooms(rooms),
     upgradeRoom(rooms),
   ];
