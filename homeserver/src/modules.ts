@@ -5,7 +5,7 @@ import { join } from "node:path";
  * holds another service's whole object.
  */
 
-import { MatrixError } from "@hearth/federation";
+import { MatrixError, stateMapKey } from "@hearth/federation";
 import { type FederationModule, federationModule } from "./federation/module.js";
 import type { FederationRoute } from "./federation/route.js";
 import type { TokenAuthenticator } from "./http/app.js";
@@ -70,7 +70,7 @@ import { type ReadModule, readModule } from "./services/sync/module.js";
 import { ToDeviceService } from "./services/to-device/to-device-service.js";
 import { DirectoryStore } from "./storage/directory.js";
 import { E2eKeyStore } from "./storage/e2e-keys.js";
-import { EventStore } from "./storage/events.js";
+import { EventStore, type StoredEvent } from "./storage/events.js";
 import { HealthProbeStore } from "./storage/health.js";
 import { MediaStore } from "./storage/media.js";
 import { PresenceStore } from "./storage/presence.js";
@@ -129,6 +129,8 @@ export async function buildModules(ctx: ModuleContext): Promise<BuiltModules> {
   const searchIndex = new SearchIndex(db);
   // Assigned once push rules and unread counts exist (below), before any request.
   let pushers: PusherService | undefined;
+  // Device lists learn of joins and leaves (assigned below, before any request).
+  let membershipChanged: ((roomId: string, persisted: readonly StoredEvent[]) => void) | undefined;
   const pipeline = await EventPipeline.open({
     relations,
     search: searchIndex,
@@ -147,6 +149,7 @@ export async function buildModules(ctx: ModuleContext): Promise<BuiltModules> {
       pushers
         ?.onPersisted(roomId, persisted)
         .catch((err) => logger.warn({ err, roomId }, "push notifications failed"));
+      membershipChanged?.(roomId, persisted);
     },
   });
   const formatter = new ClientEventFormatter(events, roomStore, stateGroups, now, relations);
@@ -293,7 +296,20 @@ export async function buildModules(ctx: ModuleContext): Promise<BuiltModules> {
       for (const u of updates)
         void sendToRoomServers(userId, { edu_type: "m.device_list_update", content: { ...u } });
     },
+    // The member's membership in the state before the event (its `prev_content`).
+    membershipBefore: async (ev, userId) => {
+      if (ev.stateGroupBefore < 0) return undefined;
+      const prevId = await stateGroups.entry(ev.stateGroupBefore, stateMapKey("m.room.member", userId));
+      const prev = prevId !== undefined ? await events.get(prevId) : undefined;
+      const m = (prev?.pdu.content as { membership?: unknown } | undefined)?.membership;
+      return typeof m === "string" ? m : undefined;
+    },
   });
+  membershipChanged = (roomId, persisted) => {
+    deviceLists
+      .membershipChanged(roomId, persisted)
+      .catch((err) => logger.warn({ err, roomId }, "device list tracking failed"));
+  };
 
   // End-to-end encryption keys; other servers' users' keys are asked of their servers.
   const e2eKeys = new E2eKeyService({
@@ -302,6 +318,7 @@ export async function buildModules(ctx: ModuleContext): Promise<BuiltModules> {
     store: new E2eKeyStore(db),
     devicesOf: (userId) => accounts.accounts.listDevices(userId),
     keysChanged: (userId) => deviceLists.localChanged(userId),
+    othersSigned: (signer, targets) => deviceLists.othersSigned(signer, targets),
     signingKeysChanged: (userId, keys) => {
       void sendToRoomServers(userId, {
         edu_type: "m.signing_key_update",

@@ -20,6 +20,12 @@ export interface E2eKeyDeps {
   readonly devicesOf: (userId: string) => Promise<Array<{ device_id: string; display_name?: string }>>;
   /** A local user's keys changed: clients and servers sharing a room must hear of it. */
   readonly keysChanged: (userId: string) => Promise<void>;
+  /**
+   * `signer` signed other users' master keys (with its user-signing key): only `signer` sees those
+   * signatures, so only its clients are told (`device_lists.changed`), not everyone sharing a room
+   * with the users signed.
+   */
+  readonly othersSigned?: (signer: string, targets: readonly string[]) => Promise<void>;
   /** A local user's master or self-signing key changed (`m.signing_key_update` to other servers). */
   readonly signingKeysChanged?: (
     userId: string,
@@ -341,7 +347,10 @@ export class E2eKeyService {
       }
     }
     await this.deps.db.write(ops);
-    for (const u of changed) await this.deps.keysChanged(u);
+    // Signatures of one's own keys are seen by everyone who sees the keys; signatures of other users'
+    // master keys only by the signer ("Cross-signing": the user-signing key is private to its user).
+    if (changed.delete(userId)) await this.deps.keysChanged(userId);
+    if (changed.size > 0) await this.deps.othersSigned?.(userId, [...changed]);
     return { failures };
   }
 
@@ -358,18 +367,36 @@ export class E2eKeyService {
     return k !== undefined && publicKeyOf(k) === publicKey;
   }
 
-  /** A local user's cross-signing key with the signatures uploaded later. */
-  async #crossSigningKey(userId: string, usage: CrossSigningUsage): Promise<KeyObject | undefined> {
+  /**
+   * A local user's cross-signing key with the signatures uploaded later that `requester` may see:
+   * the user's own, and the requester's (`/keys/query`: "the signatures uploaded via
+   * `/keys/signatures/upload` that the requesting user is allowed to see"). A signature of another
+   * user's master key is made with the signer's user-signing key, which only the signer sees, so
+   * nobody else is shown it (as Synapse).
+   */
+  async #crossSigningKey(
+    userId: string,
+    usage: CrossSigningUsage,
+    requester: string | undefined,
+  ): Promise<KeyObject | undefined> {
     const k = await this.deps.store.crossSigningKey(userId, usage);
     if (!k) return undefined;
-    return withSignatures(k, await this.deps.store.signaturesOf(userId, publicKeyOf(k) ?? ""));
+    const all = await this.deps.store.signaturesOf(userId, publicKeyOf(k) ?? "");
+    const visible = Object.fromEntries(
+      Object.entries(all).filter(([signer]) => signer === userId || signer === requester),
+    );
+    return withSignatures(k, visible);
   }
 
   // -------------------------------------------------------------------------------------------
   // Query and claim
   // -------------------------------------------------------------------------------------------
 
-  /** A local user's devices' keys (the wanted ones, or all), with display names and signatures. */
+  /**
+   * A local user's devices' keys (the wanted ones, or all), with signatures and, as `/keys/query`
+   * answers them, "the same as uploaded via `/keys/upload`, with the addition of an `unsigned`
+   * property": `{device_display_name}` when the device has a name, `{}` otherwise.
+   */
   async localDeviceKeys(userId: string, wanted?: readonly string[]): Promise<Record<string, KeyObject>> {
     // Most device changes (every login) are of users who never uploaded keys: nothing to read.
     if (!this.#keyedUsers.has(userId)) return {};
@@ -383,9 +410,7 @@ export class E2eKeyService {
       const signed = withSignatures(keys, await store.signaturesOf(userId, deviceId));
       out[deviceId] = {
         ...signed,
-        ...(device.display_name !== undefined
-          ? { unsigned: { device_display_name: device.display_name } }
-          : {}),
+        unsigned: device.display_name !== undefined ? { device_display_name: device.display_name } : {},
       };
     }
     return out;
@@ -414,12 +439,12 @@ export class E2eKeyService {
       if (!this.#isLocal(userId)) continue;
       const list = Array.isArray(devices) ? devices.filter((d): d is string => typeof d === "string") : [];
       out.device_keys[userId] = await this.localDeviceKeys(userId, list);
-      const master = await this.#crossSigningKey(userId, "master");
+      const master = await this.#crossSigningKey(userId, "master", requester);
       if (master) out.master_keys[userId] = master;
-      const selfSigning = await this.#crossSigningKey(userId, "self_signing");
+      const selfSigning = await this.#crossSigningKey(userId, "self_signing", requester);
       if (selfSigning) out.self_signing_keys[userId] = selfSigning;
       if (userId === requester) {
-        const userSigning = await this.#crossSigningKey(userId, "user_signing");
+        const userSigning = await this.#crossSigningKey(userId, "user_signing", requester);
         if (userSigning) out.user_signing_keys[userId] = userSigning;
       }
     }

@@ -112,10 +112,14 @@ export interface SyncDeps {
   readonly presence?: PresenceSource;
   /** The syncing device's to-device messages. */
   readonly toDevice?: ToDeviceSource;
-  /** Users whose device lists changed. */
+  /** Users whose device lists changed, and users the viewer no longer shares a room with. */
   readonly deviceLists?: {
     position(): number;
-    changes(viewer: string, after: number | undefined, upTo: number): Promise<string[]>;
+    changes(
+      viewer: string,
+      after: number | undefined,
+      upTo: number,
+    ): Promise<{ changed: string[]; left: string[] }>;
   };
   /** The syncing device's unclaimed one-time keys per algorithm, and its unused fallback key types. */
   readonly e2eKeys?: (
@@ -280,12 +284,9 @@ export class SyncService {
           ? await this.deps.toDevice.forSync(req.userId, req.deviceId, since?.toDevice, upTo.toDevice)
           : [],
       },
-      device_lists: {
-        changed: this.deps.deviceLists
-          ? await this.deps.deviceLists.changes(req.userId, since?.deviceLists, upTo.deviceLists)
-          : [],
-        left: [],
-      },
+      device_lists: this.deps.deviceLists
+        ? await this.deps.deviceLists.changes(req.userId, since?.deviceLists, upTo.deviceLists)
+        : { changed: [], left: [] },
       device_one_time_keys_count: {},
     };
     const joined = new Set<string>();
@@ -328,6 +329,7 @@ export class SyncService {
       response.presence.events.length === 0 &&
       response.to_device.events.length === 0 &&
       response.device_lists.changed.length === 0 &&
+      response.device_lists.left.length === 0 &&
       Object.keys(response.rooms.join).length === 0 &&
       Object.keys(response.rooms.invite).length === 0 &&
       Object.keys(response.rooms.leave).length === 0 &&

@@ -4,18 +4,26 @@
  * /keys/signatures/upload.
  */
 import { MatrixError } from "@hearth/federation";
-import { clientPaths, ok, type Route } from "../../../http/route.js";
+import { ok, type Route } from "../../../http/route.js";
 import { optionalObject } from "../../../http/validate.js";
 import type { UserInteractiveAuth } from "../../../services/accounts/uia.js";
 import type { E2eKeyService } from "../../../services/e2e-keys/e2e-key-service.js";
 import { parseSyncToken } from "../../../services/sync/tokens.js";
+import { keyPaths } from "./paths.js";
 
 /** What the key routes need. */
 export interface KeyRouteDeps {
   readonly keys: E2eKeyService;
   readonly uia: UserInteractiveAuth;
-  /** Users sharing a room with `viewer` whose keys changed between two device-list positions. */
-  readonly changes: (viewer: string, after: number, upTo: number) => Promise<string[]>;
+  /**
+   * Between two device-list positions: users sharing a room with `viewer` whose keys changed (or
+   * who newly share one), and users it no longer shares any room with.
+   */
+  readonly changes: (
+    viewer: string,
+    after: number,
+    upTo: number,
+  ) => Promise<{ changed: string[]; left: string[] }>;
 }
 
 /** Every key route. */
@@ -24,7 +32,7 @@ export function keyRoutes(deps: KeyRouteDeps): Route[] {
   return [
     {
       method: "POST",
-      paths: clientPaths("/keys/upload"),
+      paths: keyPaths("/keys/upload"),
       auth: "required",
       async handler(req) {
         const user = req.user();
@@ -33,19 +41,19 @@ export function keyRoutes(deps: KeyRouteDeps): Route[] {
     },
     {
       method: "POST",
-      paths: clientPaths("/keys/query"),
+      paths: keyPaths("/keys/query"),
       auth: "required",
       handler: async (req) => ok(await keys.query(req.user().userId, await req.json())),
     },
     {
       method: "POST",
-      paths: clientPaths("/keys/claim"),
+      paths: keyPaths("/keys/claim"),
       auth: "required",
       handler: async (req) => ok(await keys.claim(await req.json())),
     },
     {
       method: "GET",
-      paths: clientPaths("/keys/changes"),
+      paths: keyPaths("/keys/changes"),
       auth: "required",
       async handler(req) {
         const from = req.c.req.query("from");
@@ -53,13 +61,12 @@ export function keyRoutes(deps: KeyRouteDeps): Route[] {
         if (!from || !to) throw new MatrixError("M_MISSING_PARAM", "from and to are required");
         const after = parseSyncToken(from, "from").deviceLists;
         const upTo = parseSyncToken(to, "to").deviceLists;
-        // Users who stopped sharing a room are not tracked: `left` stays empty.
-        return ok({ changed: await deps.changes(req.user().userId, after, upTo), left: [] });
+        return ok(await deps.changes(req.user().userId, after, upTo));
       },
     },
     {
       method: "POST",
-      paths: clientPaths("/keys/device_signing/upload", { r0: false }),
+      paths: keyPaths("/keys/device_signing/upload"),
       auth: "required",
       async handler(req) {
         const user = req.user();
@@ -77,7 +84,7 @@ export function keyRoutes(deps: KeyRouteDeps): Route[] {
     },
     {
       method: "POST",
-      paths: clientPaths("/keys/signatures/upload", { r0: false }),
+      paths: keyPaths("/keys/signatures/upload"),
       auth: "required",
       handler: async (req) => ok(await keys.uploadSignatures(req.user().userId, await req.json())),
     },
