@@ -1,9 +1,9 @@
 /**
  * User-interactive authentication (Client-Server API, "User-Interactive Authentication API").
  *
- * An endpoint states its flows; the first request without `auth` gets a 401 with `flows`, `params`
- * and a new `session`. Each request with `auth` attempts one stage; a failed attempt answers 401 with
- * `errcode`, a successful one that does not finish a flow answers 401 with `completed`. Once every
+ * An endpoint states its flows; the first request without `auth` gets a 401 with `flows`, `params`,
+ * a new `session` and `completed` (empty). Each request with `auth` attempts one stage; every 401
+ * lists the stages `completed` so far, and a failed attempt adds `errcode` and `error`. Once every
  * stage of some flow is complete, {@link UserInteractiveAuth.authenticate} returns and the session is
  * spent. Sessions are stored (`uia_session`) so that a restart does not break a flow in progress, are
  * bound to one operation and user, and expire after {@link UIA_SESSION_LIFETIME_MS}.
@@ -48,8 +48,8 @@ export interface UiaResult {
 }
 
 /**
- * The 401 response of UIA: `flows`, `params`, `session`, `completed`, and `errcode`/`error` only when
- * a stage attempt failed.
+ * The 401 response of UIA: `flows`, `params`, `session`, `completed` (always, possibly empty), and
+ * `errcode`/`error` only when a stage attempt failed.
  */
 export class UiaChallenge extends MatrixError {
   override readonly name: string = "UiaChallenge";
@@ -175,7 +175,9 @@ export class UserInteractiveAuth {
       params: {},
       session: session.sessionId,
     };
-    if (session.completed.length > 0) body.completed = [...session.completed];
+    // The stages done so far, on every 401 of the session (an empty list before any), so a client can
+    // always read its progress from the last answer.
+    body.completed = [...session.completed];
     return new UiaChallenge(body, error);
   }
 

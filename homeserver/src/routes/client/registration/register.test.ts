@@ -19,7 +19,22 @@ describe("POST /register (open registration)", () => {
     expect(res.body.flows).toEqual([{ stages: ["m.login.dummy"] }]);
     expect(res.body.params).toEqual({});
     expect(typeof res.body.session).toBe("string");
+    expect(res.body.completed).toEqual([]);
     expect(res.body.errcode).toBeUndefined();
+  });
+
+  it("lists the completed stages on every 401 of a session, a failed attempt's too", async () => {
+    const first = await client.post(REGISTER, { username: "stages", password: "pw" });
+    const failed = await client.post(REGISTER, {
+      username: "stages",
+      password: "pw",
+      auth: { type: "m.login.password", session: first.body.session },
+    });
+    expect(failed.status).toBe(401);
+    expect(failed.body.session).toBe(first.body.session);
+    expect(failed.body.completed).toEqual([]);
+    expect(failed.body.flows).toEqual([{ stages: ["m.login.dummy"] }]);
+    expect(typeof failed.body.errcode).toBe("string");
   });
 
   it("registers with the dummy stage and returns a working access token", async () => {
