@@ -52,6 +52,8 @@ export interface PublicRoomsQuery {
   readonly limit?: number;
   readonly since?: string;
   readonly search?: string;
+  /** Only rooms of these types (`filter.room_types`); `null` stands for rooms without a type. */
+  readonly roomTypes?: ReadonlyArray<string | null>;
   /** Another server whose directory to list (`?server=`); ours when absent or ours. */
   readonly server?: string;
 }
@@ -195,7 +197,7 @@ export class DirectoryService {
 
   /**
    * `GET`/`POST /publicRooms`: published rooms, most members first, paginated by an offset token,
-   * optionally filtered by a search term over name, topic and alias.
+   * optionally filtered by a search term over name, topic and alias, and by room type.
    */
   async publicRooms(options: PublicRoomsQuery): Promise<PublicRoomsPage> {
     if (options.server !== undefined && options.server !== this.deps.serverName) {
@@ -211,6 +213,7 @@ export class DirectoryService {
       ) {
         continue;
       }
+      if (options.roomTypes && !options.roomTypes.includes(entry.room_type ?? null)) continue;
       all.push(entry);
     }
     all.sort((a, b) => b.num_joined_members - a.num_joined_members || a.room_id.localeCompare(b.room_id));
@@ -242,7 +245,12 @@ export class DirectoryService {
     const body: Record<string, unknown> = {};
     if (options.limit !== undefined) body.limit = options.limit;
     if (options.since !== undefined) body.since = options.since;
-    if (options.search !== undefined) body.filter = { generic_search_term: options.search };
+    if (options.search !== undefined || options.roomTypes !== undefined) {
+      body.filter = {
+        ...(options.search !== undefined ? { generic_search_term: options.search } : {}),
+        ...(options.roomTypes !== undefined ? { room_types: options.roomTypes } : {}),
+      };
+    }
     let answer: unknown;
     try {
       answer = await query(server, body);

@@ -117,3 +117,79 @@ describe("room upgrade", () => {
     expect(bad.body.errcode).toBe("M_UNSUPPORTED_ROOM_VERSION");
   });
 });
+
+describe("room directory errors", () => {
+  it("refuses an invalid alias and a missing or invalid room ID with 400", async () => {
+    const { body } = await alice.post("/_matrix/client/v3/createRoom", { preset: "public_chat" });
+    for (const alias of ["notanalias", "#nocolon", "!room:localhost"]) {
+      const put = await alice.put(`/_matrix/client/v3/directory/room/${enc(alias)}`, {
+        room_id: body.room_id,
+      });
+      expect([alias, put.status, put.body.errcode]).toEqual([alias, 400, "M_INVALID_PARAM"]);
+      const get = await alice.get(`/_matrix/client/v3/directory/room/${enc(alias)}`);
+      expect([alias, get.status, get.body.errcode]).toEqual([alias, 400, "M_INVALID_PARAM"]);
+    }
+    const path = `/_matrix/client/v3/directory/room/${enc("#fine:localhost")}`;
+    expect((await alice.put(path, {})).status).toBe(400);
+    expect((await alice.put(path, { room_id: "not a room" })).body.errcode).toBe("M_INVALID_PARAM");
+    expect((await alice.put(path, { room_id: "!unknown:localhost" })).status).toBe(404);
+  });
+
+  it("refuses a visibility other than public or private with M_INVALID_PARAM; absent is public", async () => {
+    const { body } = await alice.post("/_matrix/client/v3/createRoom", { preset: "public_chat" });
+    const path = `/_matrix/client/v3/directory/list/room/${enc(body.room_id)}`;
+    for (const visibility of ["bogus", "PUBLIC", 1, true, ["public"]]) {
+      const res = await alice.put(path, { visibility });
+      expect([visibility, res.status, res.body.errcode]).toEqual([visibility, 400, "M_INVALID_PARAM"]);
+    }
+    expect((await alice.put(path, {})).status).toBe(200);
+    expect((await alice.get(path)).body).toEqual({ visibility: "public" });
+    expect((await alice.put(path, { visibility: "private" })).status).toBe(200);
+    const unknown = await alice.put(`/_matrix/client/v3/directory/list/room/${enc("!nope:localhost")}`, {});
+    expect([unknown.status, unknown.body.errcode]).toEqual([404, "M_NOT_FOUND"]);
+  });
+
+  it("refuses a bad since, limit or filter on /publicRooms with 400", async () => {
+    for (const query of ["limit=abc", "limit=-1", "since=abc", "since=o", "server=not%20a%20server"]) {
+      const res = await bob.get(`/_matrix/client/v3/publicRooms?${query}`);
+      expect([query, res.status, res.body.errcode]).toEqual([query, 400, "M_INVALID_PARAM"]);
+    }
+    expect((await bob.post("/_matrix/client/v3/publicRooms", { since: "abc" })).body.errcode).toBe(
+      "M_INVALID_PARAM",
+    );
+    for (const body of [
+      { limit: "ten" },
+      { limit: 1.5 },
+      { since: 5 },
+      { filter: "x" },
+      { filter: { generic_search_term: 5 } },
+      { filter: { room_types: "m.space" } },
+      { filter: { room_types: [5] } },
+    ]) {
+      const res = await bob.post("/_matrix/client/v3/publicRooms", body);
+      expect([body, res.status, res.body.errcode]).toEqual([body, 400, "M_BAD_JSON"]);
+    }
+  });
+
+  it("filters /publicRooms by room type, null standing for rooms without one", async () => {
+    const space = await alice.post("/_matrix/client/v3/createRoom", {
+      visibility: "public",
+      name: "A space",
+      creation_content: { type: "m.space" },
+    });
+    const plain = await alice.post("/_matrix/client/v3/createRoom", { visibility: "public", name: "Plain" });
+    const ids = async (room_types: unknown) =>
+      (
+        (await bob.post("/_matrix/client/v3/publicRooms", { filter: { room_types } })).body.chunk as Array<{
+          room_id: string;
+        }>
+      ).map((r) => r.room_id);
+    expect(await ids(["m.space"])).toEqual([space.body.room_id]);
+    const untyped = await ids([null]);
+    expect(untyped).toContain(plain.body.room_id);
+    expect(untyped).not.toContain(space.body.room_id);
+    const both = await ids([null, "m.space"]);
+    expect(both).toEqual(expect.arrayContaining([space.body.room_id, plain.body.room_id]));
+    expect((await bob.post("/_matrix/client/v3/publicRooms", {})).body.chunk.length).toBe(both.length);
+  });
+});

@@ -66,9 +66,10 @@ export function directoryRoutes(directory: DirectoryService): Route[] {
       paths: clientPaths("/directory/list/room/:roomId"),
       auth: "required",
       async handler(req) {
-        const visibility = optionalString(await req.json(), "visibility") ?? "public";
+        // Absent is `public` (the spec's default); anything but the two values is M_INVALID_PARAM.
+        const visibility = (await req.json()).visibility ?? "public";
         if (visibility !== "public" && visibility !== "private") {
-          throw new MatrixError("M_INVALID_PARAM", "visibility must be public or private");
+          throw new MatrixError("M_INVALID_PARAM", "visibility must be 'public' or 'private'");
         }
         await directory.setVisibility(req.user().userId, roomIdParam(req.param("roomId")), visibility);
         return ok({});
@@ -107,6 +108,14 @@ export function directoryRoutes(directory: DirectoryService): Route[] {
         const since = optionalString(body, "since", 64);
         const filter = optionalObject(body, "filter");
         const term = filter ? optionalString(filter, "generic_search_term", 1024) : undefined;
+        const roomTypes = filter?.room_types;
+        if (
+          roomTypes !== undefined &&
+          roomTypes !== null &&
+          (!Array.isArray(roomTypes) || !roomTypes.every((t) => t === null || typeof t === "string"))
+        ) {
+          throw new MatrixError("M_BAD_JSON", "'filter.room_types' must be an array of strings and null");
+        }
         const server = req.c.req.query("server");
         return ok(
           await directory.publicRooms({
@@ -114,6 +123,7 @@ export function directoryRoutes(directory: DirectoryService): Route[] {
             ...(typeof limit === "number" ? { limit } : {}),
             ...(since ? { since } : {}),
             ...(term ? { search: term } : {}),
+            ...(Array.isArray(roomTypes) ? { roomTypes: roomTypes as Array<string | null> } : {}),
           }),
         );
       },
