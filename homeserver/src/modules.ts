@@ -7,8 +7,10 @@ import { join } from "node:path";
 
 import { MatrixError, stateMapKey } from "@hearth/federation";
 import { type FederationModule, federationModule } from "./federation/module.js";
+import { trustedCas } from "./federation/outbound.js";
 import type { FederationRoute } from "./federation/route.js";
 import type { TokenAuthenticator } from "./http/app.js";
+import { createOutboundHttp } from "./http/outbound.js";
 import type { Route } from "./http/route.js";
 import { directoryRoutes } from "./routes/client/directory/index.js";
 import { userDirectorySearch } from "./routes/client/directory/user-directory.js";
@@ -233,6 +235,10 @@ export async function buildModules(ctx: ModuleContext): Promise<BuiltModules> {
     readUpToIn: (roomId, userId, threadId) => receipts.readUpToIn(roomId, userId, threadId),
   });
   await receipts.start();
+  // Outbound HTTPS besides federation (push gateways; identity servers later): one client, which
+  // trusts Node's CAs and the operator's (`federation_ca`).
+  const outboundCas = trustedCas(config.federation.caFile);
+  const outbound = createOutboundHttp(outboundCas ? { ca: outboundCas } : {});
   // Pushers: notifications to push gateways for the events users' rules say notify for.
   pushers = new PusherService({
     db,
@@ -248,6 +254,7 @@ export async function buildModules(ctx: ModuleContext): Promise<BuiltModules> {
       const counts = await unread.counts(userId, roomId, m?.stream ?? 0, notifier.position("events"));
       return counts.notification_count;
     },
+    post: (url, body) => outbound.postJson(url, body),
   });
   await pushers.start();
   /** Sends an EDU about a local user to every other server sharing a room with them. */
@@ -583,6 +590,7 @@ export async function buildModules(ctx: ModuleContext): Promise<BuiltModules> {
     async stop() {
       notifier.stop();
       typing.stop();
+      pushers?.stop();
       await gossip?.stop();
       await federation?.stop();
       await sender?.stop();

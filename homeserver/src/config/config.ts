@@ -79,7 +79,10 @@ export interface FederationConfig {
   readonly tlsKey: string | undefined;
   /** Verify remote servers' certificates (true unless a cluster of self-signed servers says otherwise). */
   readonly verifyTls: boolean;
-  /** PEM file of extra CAs trusted for outbound federation; absolute. */
+  /**
+   * PEM file of extra CAs trusted, on top of Node's, for all outbound TLS (federation, push gateways,
+   * identity servers); absolute.
+   */
   readonly caFile: string | undefined;
   /** Let outbound federation reach loopback and private addresses (local clusters, tests). */
   readonly allowPrivate: boolean;

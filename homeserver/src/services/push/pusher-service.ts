@@ -2,8 +2,13 @@
  * Pushers (Client-Server API, Push Notifications module, "Pushers"; Push Gateway API): clients
  * register where their notifications go (`POST /pushers/set`, `GET /pushers`), and for each event
  * their push rules say `notify` for, the server posts a notification to each of their HTTP pushers'
- * gateways (`POST <url>` = `/_matrix/push/v1/notify`). A gateway's `rejected` push keys are
- * removed. Delivery is best effort: retried a few times with backoff, not kept across restarts.
+ * gateways (`POST <url>` = `/_matrix/push/v1/notify`), through the server's outbound HTTPS client
+ * (which trusts the operator's CAs). A gateway's `rejected` push keys are removed with their pushers
+ * ("Homeservers must cease sending notification requests for these pushkeys and remove the associated
+ * pushers"). A failed notification is retried with exponential backoff, in order, per pusher
+ * ({@link DeliveryQueues}): bounded in time and in memory, never holding up other pushers. Each queued
+ * notification is only an event and its push actions; the request is built when it is sent (counts
+ * as they are then). Not kept across restarts.
  */
 import { MatrixError } from "@hearth/federation";
 import type { Logger } from "pino";
@@ -12,6 +17,7 @@ import type { EventStore, StoredEvent } from "../../storage/events.js";
 import type { Pusher, PusherStore, StoredPusher } from "../../storage/pushers.js";
 import type { RoomStore } from "../../storage/rooms.js";
 import { currentStateEvent } from "../rooms/current-state.js";
+import { DeliveryQueues, type RetryPolicy, type SendOutcome } from "./delivery-queues.js";
 import { evaluatePushRules, type PushOutcome } from "./evaluator.js";
 import type { Ruleset } from "./push-rules-service.js";
 import { roomPushContext } from "./unread.js";
@@ -28,28 +34,27 @@ export interface PusherDeps {
   readonly ruleset: (userId: string) => Promise<Ruleset>;
   /** The user's unread notification count in a room (the notification's `counts.unread`). */
   readonly unreadCount: (userId: string, roomId: string) => Promise<number>;
-  /** Sends the notification; defaults to `fetch`. Resolves with the gateway's status and body. */
-  readonly post?: (url: string, body: unknown) => Promise<{ status: number; body: unknown }>;
-  /** Retry delays (ms) after a failed delivery (default 1 s, 5 s, 30 s). */
-  readonly retryDelaysMs?: readonly number[];
+  /**
+   * Posts a notification to a gateway (the server's outbound HTTPS client): resolves with the
+   * gateway's status and JSON body, rejects when no answer came.
+   */
+  readonly post: (url: string, body: unknown) => Promise<{ status: number; body: unknown }>;
+  /** Retry policy of failed notifications (default {@link DEFAULT_RETRY_POLICY}). */
+  readonly retry?: Partial<RetryPolicy>;
 }
 
 const PUSH_PATH = "/_matrix/push/v1/notify";
 
-async function fetchPost(url: string, body: unknown): Promise<{ status: number; body: unknown }> {
-  const res = await fetch(url, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(body),
-    signal: AbortSignal.timeout(10_000),
-  });
-  let json: unknown;
-  try {
-    json = await res.json();
-  } catch {
-    json = undefined;
-  }
-  return { status: res.status, body: json };
+/** A notification waiting for its pusher: the event and what the rules said. */
+interface QueuedPush {
+  readonly userId: string;
+  readonly eventId: string;
+  readonly outcome: PushOutcome;
+}
+
+/** A pusher's identity: the queue key. */
+function pusherKey(p: Pick<StoredPusher, "user_id" | "app_id" | "pushkey">): string {
+  return `${p.user_id}\u0000${p.app_id}\u0000${p.pushkey}`;
 }
 
 function requiredString(body: Record<string, unknown>, name: string, max = 512): string {
@@ -67,8 +72,28 @@ function requiredString(body: Record<string, unknown>, name: string, max = 512):
 export class PusherService {
   /** Every pusher, by user (loaded at start; they are few). */
   readonly #byUser = new Map<string, StoredPusher[]>();
+  /** Notifications waiting, per pusher. */
+  readonly #queues: DeliveryQueues<QueuedPush>;
 
-  constructor(private readonly deps: PusherDeps) {}
+  constructor(private readonly deps: PusherDeps) {
+    this.#queues = new DeliveryQueues((key, item) => this.#send(key, item), deps.retry, {
+      gaveUp: (_key, item, attempts) =>
+        deps.logger.warn(
+          { userId: item.userId, eventId: item.eventId, attempts },
+          "gave up delivering a push notification",
+        ),
+      dropped: (_key, item) =>
+        deps.logger.info(
+          { userId: item.userId, eventId: item.eventId },
+          "push notification dropped: too many waiting for a failing gateway",
+        ),
+    });
+  }
+
+  /** Stops delivery (pending notifications are dropped). */
+  stop(): void {
+    this.#queues.stop();
+  }
 
   async start(): Promise<void> {
     for (const p of await this.deps.store.all()) {
@@ -136,6 +161,7 @@ export class PusherService {
     const gone = [...this.#byUser.values()].flat().filter(which);
     await this.deps.db.write([...gone.flatMap((p) => this.deps.store.deleteOps(p)), ...extra]);
     for (const p of gone) {
+      this.#queues.drop(pusherKey(p));
       const left = (this.#byUser.get(p.user_id) ?? []).filter((q) => q !== p);
       if (left.length > 0) this.#byUser.set(p.user_id, left);
       else this.#byUser.delete(p.user_id);
@@ -160,13 +186,44 @@ export class PusherService {
           ctx.forSender(ev),
         );
         if (!outcome.notify) continue;
-        const unread = await this.deps.unreadCount(userId, roomId);
         for (const p of pushers) {
           if (p.kind !== "http" || typeof p.data.url !== "string") continue;
-          void this.#deliver(p, await this.#notification(p, ev, outcome, unread));
+          this.#queues.push(pusherKey(p), { userId, eventId: ev.eventId, outcome });
         }
       }
     }
+  }
+
+  /** Sends one queued notification to its pusher's gateway (if the pusher and the event still exist). */
+  async #send(key: string, item: QueuedPush): Promise<SendOutcome> {
+    const p = this.#byUser.get(item.userId)?.find((q) => pusherKey(q) === key);
+    if (!p || typeof p.data.url !== "string") return "sent";
+    const ev = await this.deps.events.get(item.eventId);
+    if (!ev) return "sent";
+    const unread = await this.deps.unreadCount(p.user_id, ev.roomId);
+    const body = await this.#notification(p, ev, item.outcome, unread);
+    let res: { status: number; body: unknown };
+    try {
+      res = await this.deps.post(p.data.url, body);
+    } catch (err) {
+      this.deps.logger.debug({ err: (err as Error).message, url: p.data.url }, "push delivery failed");
+      return "failed";
+    }
+    // Any HTTP error is retried ("If the endpoint returns an HTTP error code, the homeserver SHOULD
+    // retry for a reasonable amount of time using exponential backoff").
+    if (res.status < 200 || res.status >= 300) {
+      this.deps.logger.debug({ status: res.status, url: p.data.url }, "push gateway answered an error");
+      return "failed";
+    }
+    const rejected = (res.body as { rejected?: unknown } | undefined)?.rejected;
+    if (Array.isArray(rejected) && rejected.includes(p.pushkey)) {
+      this.deps.logger.info(
+        { appId: p.app_id, userId: p.user_id },
+        "gateway rejected a push key: pusher removed",
+      );
+      await this.#remove((q) => q.user_id === p.user_id && q.app_id === p.app_id && q.pushkey === p.pushkey);
+    }
+    return "sent";
   }
 
   /** The Push Gateway API's notification for one event and pusher. */
@@ -204,42 +261,6 @@ export class PusherService {
       });
     }
     return { notification };
-  }
-
-  async #deliver(p: StoredPusher, body: unknown): Promise<void> {
-    const post = this.deps.post ?? fetchPost;
-    const delays = this.deps.retryDelaysMs ?? [1_000, 5_000, 30_000];
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const res = await post(p.data.url as string, body);
-        if (res.status >= 200 && res.status < 300) {
-          const rejected = (res.body as { rejected?: unknown } | undefined)?.rejected;
-          if (Array.isArray(rejected) && rejected.includes(p.pushkey)) {
-            this.deps.logger.info(
-              { appId: p.app_id, userId: p.user_id },
-              "gateway rejected a push key: pusher removed",
-            );
-            await this.#remove(
-              (q) => q.user_id === p.user_id && q.app_id === p.app_id && q.pushkey === p.pushkey,
-            );
-          }
-          return;
-        }
-        // A 4xx other than 429 will not get better.
-        if (res.status >= 400 && res.status < 500 && res.status !== 429) return;
-      } catch (err) {
-        this.deps.logger.debug({ err: (err as Error).message, url: p.data.url }, "push delivery failed");
-      }
-      const delay = delays[attempt];
-      if (delay === undefined) {
-        this.deps.logger.warn(
-          { url: p.data.url, userId: p.user_id },
-          "gave up delivering a push notification",
-        );
-        return;
-      }
-      await new Promise((r) => setTimeout(r, delay).unref());
-    }
   }
 }
 
