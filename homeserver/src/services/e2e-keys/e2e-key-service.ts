@@ -331,11 +331,26 @@ export class E2eKeyService {
           fail(target, keyId, "M_INVALID_SIGNATURE", "No signature by you");
           continue;
         }
-        if (!this.#isLocal(target) || (target !== userId && !(await this.#isMasterKey(target, keyId)))) {
+        if (!this.#isLocal(target)) {
+          // Another server's user: their master key, as the signed object shows it. The signature
+          // stays here, shown only to the signer and only on a master key with that public key (see
+          // query), so the other server's copy need not be fetched to check it.
+          const masterKey =
+            signed.user_id === target &&
+            Array.isArray(signed.usage) &&
+            signed.usage.includes("master") &&
+            publicKeyOf(signed) === keyId;
+          if (!masterKey) {
+            fail(target, keyId, "M_FORBIDDEN", "You may sign only other users' master keys");
+            continue;
+          }
+        } else if (target !== userId && !(await this.#isMasterKey(target, keyId))) {
           fail(target, keyId, "M_FORBIDDEN", "You may sign only your own keys and other users' master keys");
           continue;
-        }
-        if (!(await store.deviceKeys(target, keyId)) && !(await this.#isCrossSigningKey(target, keyId))) {
+        } else if (
+          !(await store.deviceKeys(target, keyId)) &&
+          !(await this.#isCrossSigningKey(target, keyId))
+        ) {
           fail(target, keyId, "M_NOT_FOUND", "Unknown key");
           continue;
         }
@@ -474,6 +489,14 @@ export class E2eKeyService {
         }
       },
     );
+    // The requester's own signatures of other servers' users' master keys are kept here.
+    const masters = out.master_keys as Record<string, KeyObject>;
+    for (const [userId, master] of Object.entries(masters)) {
+      const publicKey = publicKeyOf(master);
+      if (this.#isLocal(userId) || publicKey === undefined) continue;
+      const mine = (await this.deps.store.signaturesOf(userId, publicKey))[requester];
+      if (mine) masters[userId] = withSignatures(master, { [requester]: mine });
+    }
     return out;
   }
 
