@@ -37,11 +37,13 @@ export class FilterService {
   }
 
   /**
-   * The filter `/sync` is asked to use: inline JSON when the parameter starts with `{`, else a stored
-   * filter's ID. An unknown ID or bad JSON is 400 `M_INVALID_PARAM`.
+   * The filter a sync is asked to use: inline JSON when the parameter starts with `{`, else a stored
+   * filter's ID; the WebSocket stream's `auth` frame may also give the inline filter as a JSON object.
+   * An unknown ID or bad JSON is 400 `M_INVALID_PARAM`.
    */
-  async resolve(userId: string, param: string | undefined): Promise<Filter> {
+  async resolve(userId: string, param: string | Record<string, unknown> | undefined): Promise<Filter> {
     if (param === undefined || param === "") return {};
+    if (typeof param !== "string") return parseFilter(param, "query");
     if (param.startsWith("{")) return parseFilter(parseQueryJson(param, "filter"), "query");
     const stored = await this.store.get(userId, param);
     if (!stored) throw new MatrixError("M_INVALID_PARAM", "No such filter");
