@@ -57,6 +57,12 @@ export interface SyncRequest {
   readonly useStateAfter: boolean;
   /** Aborts a long-poll (the client went away). */
   readonly signal?: AbortSignal;
+  /**
+   * The to-device position up to which the device's messages are acknowledged and deleted; default
+   * `since`'s. The WebSocket stream passes the position of the last token the client itself presented,
+   * since a frame the server sent may never have arrived.
+   */
+  readonly toDeviceAcknowledged?: number;
 }
 
 type Json = Record<string, unknown>;
@@ -131,8 +137,16 @@ export interface SyncDeps {
 /** Where sync gets to-device messages from. */
 export interface ToDeviceSource {
   position(): number;
-  /** The device's messages in (since, upTo]; those up to `since` are acknowledged (deleted). */
-  forSync(userId: string, deviceId: string, since: number | undefined, upTo: number): Promise<Json[]>;
+  /**
+   * The device's messages in (since, upTo]; those up to `acknowledged` (default `since`) are deleted.
+   */
+  forSync(
+    userId: string,
+    deviceId: string,
+    since: number | undefined,
+    upTo: number,
+    acknowledged?: number,
+  ): Promise<Json[]>;
 }
 
 /** Where sync gets presence from. */
@@ -170,6 +184,24 @@ interface Pass {
   readonly accountData: { global: AccountDataEvent[]; rooms: Map<string, AccountDataEvent[]> };
   /** Receipt changes since `since` per room (incremental syncs). */
   readonly receipts: Map<string, EphemeralEvent>;
+}
+
+/**
+ * Whether a sync response carries nothing new for the user: an incremental sync waits for more, and
+ * the WebSocket stream sends no frame. Key counts alone do not count.
+ */
+export function isEmptySyncResponse(response: SyncResponse): boolean {
+  return (
+    response.account_data.events.length === 0 &&
+    response.presence.events.length === 0 &&
+    response.to_device.events.length === 0 &&
+    response.device_lists.changed.length === 0 &&
+    response.device_lists.left.length === 0 &&
+    Object.keys(response.rooms.join).length === 0 &&
+    Object.keys(response.rooms.invite).length === 0 &&
+    Object.keys(response.rooms.leave).length === 0 &&
+    Object.keys(response.rooms.knock).length === 0
+  );
 }
 
 /** Builds sync responses. */
@@ -281,7 +313,13 @@ export class SyncService {
       },
       to_device: {
         events: this.deps.toDevice
-          ? await this.deps.toDevice.forSync(req.userId, req.deviceId, since?.toDevice, upTo.toDevice)
+          ? await this.deps.toDevice.forSync(
+              req.userId,
+              req.deviceId,
+              since?.toDevice,
+              upTo.toDevice,
+              req.toDeviceAcknowledged ?? req.since?.toDevice,
+            )
           : [],
       },
       device_lists: this.deps.deviceLists
@@ -324,17 +362,7 @@ export class SyncService {
         }
       }
     });
-    const empty =
-      response.account_data.events.length === 0 &&
-      response.presence.events.length === 0 &&
-      response.to_device.events.length === 0 &&
-      response.device_lists.changed.length === 0 &&
-      response.device_lists.left.length === 0 &&
-      Object.keys(response.rooms.join).length === 0 &&
-      Object.keys(response.rooms.invite).length === 0 &&
-      Object.keys(response.rooms.leave).length === 0 &&
-      Object.keys(response.rooms.knock).length === 0;
-    return { response, empty, joined };
+    return { response, empty: isEmptySyncResponse(response), joined };
   }
 
   /** A joined room's entry, or undefined when nothing changed in an incremental sync. */

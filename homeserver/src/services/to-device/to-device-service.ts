@@ -141,12 +141,19 @@ export class ToDeviceService {
   }
 
   /**
-   * The messages of a device for a sync from `since` up to `upTo`; messages up to `since` were seen by
-   * the previous sync and are deleted now ("the server should delete them once acknowledged").
+   * The messages of a device for a sync from `since` up to `upTo`. Messages up to `acknowledged`
+   * (default `since`: the previous sync's token, which the client presented) were seen and are deleted
+   * now ("the server should delete them once acknowledged").
    */
-  async forSync(userId: string, deviceId: string, since: number | undefined, upTo: number) {
-    if (since !== undefined && since > 0) {
-      const ops = await this.deps.store.acknowledgeOps(userId, deviceId, since);
+  async forSync(
+    userId: string,
+    deviceId: string,
+    since: number | undefined,
+    upTo: number,
+    acknowledged: number | undefined = since,
+  ) {
+    if (acknowledged !== undefined && acknowledged > 0) {
+      const ops = await this.deps.store.acknowledgeOps(userId, deviceId, acknowledged);
       if (ops.length > 0) await this.deps.db.write(ops);
     }
     const messages = await this.deps.store.inbox(userId, deviceId, since ?? 0, upTo);
