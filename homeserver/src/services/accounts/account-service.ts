@@ -66,6 +66,13 @@ export interface AccountEffects {
   remoteProfile?(userId: string): Promise<Record<string, unknown> | undefined>;
   /** A user's device list changed (a device was added, renamed or deleted). */
   devicesChanged?(userId: string): Promise<void>;
+  /**
+   * The access tokens of these devices were revoked (logout, device deletion, a password change that
+   * logs devices out, deactivation, a new login onto the device), after the revocation is written:
+   * open WebSocket sync streams of the devices close. Not called for a token refresh, which
+   * continues the device's session.
+   */
+  sessionsRevoked?(userId: string, deviceIds: readonly string[]): void;
 }
 
 /** Tuning of the account service. */
@@ -409,6 +416,7 @@ export class AccountService implements ProfileReader, AdminChecker {
         throw new MatrixError("M_USER_DEACTIVATED", "This account has been deactivated");
       const { ops, revoked, result } = await this.#sessionOps(account.userId, options, account.isGuest);
       await this.#commit(ops, revoked);
+      if (revoked[0] !== null) this.#sessionsRevoked(account.userId, [result.deviceId]);
       this.#devicesChanged(account.userId);
       return result;
     });
@@ -542,8 +550,13 @@ export class AccountService implements ProfileReader, AdminChecker {
   /** Logs out every device of a user. */
   async logoutAll(userId: string): Promise<void> {
     await this.#locks.run(userId, async () => {
-      const { ops, revoked } = await this.#deleteDevicesOps(userId, await this.#s.devices.list(userId));
+      const devices = await this.#s.devices.list(userId);
+      const { ops, revoked } = await this.#deleteDevicesOps(userId, devices);
       await this.#commit(ops, revoked);
+      this.#sessionsRevoked(
+        userId,
+        devices.map((d) => d.deviceId),
+      );
     });
     this.#devicesChanged(userId);
   }
@@ -568,6 +581,7 @@ export class AccountService implements ProfileReader, AdminChecker {
         }
       }
       await this.#commit(ops, revoked);
+      this.#sessionsRevoked(userId, [...new Set(deviceIds)]);
     });
     this.#devicesChanged(userId);
   }
@@ -602,6 +616,7 @@ export class AccountService implements ProfileReader, AdminChecker {
         throw new MatrixError("M_FORBIDDEN", "Account is not active");
       const ops: WriteOp[] = [this.#s.accounts.put({ ...account, password: hash })];
       let revoked: string[] = [];
+      let loggedOut: string[] = [];
       if (options.logoutDevices) {
         const others = (await this.#s.devices.list(userId)).filter(
           (d) => d.deviceId !== options.keepDeviceId,
@@ -609,8 +624,10 @@ export class AccountService implements ProfileReader, AdminChecker {
         const deleted = await this.#deleteDevicesOps(userId, others);
         ops.push(...deleted.ops);
         revoked = deleted.revoked;
+        loggedOut = others.map((d) => d.deviceId);
       }
       await this.#commit(ops, revoked);
+      this.#sessionsRevoked(userId, loggedOut);
     });
   }
 
@@ -622,11 +639,16 @@ export class AccountService implements ProfileReader, AdminChecker {
     await this.#locks.run(userId, async () => {
       const account = await this.#s.accounts.get(userId);
       if (!account) throw new MatrixError("M_NOT_FOUND", "No such user");
-      const { ops, revoked } = await this.#deleteDevicesOps(userId, await this.#s.devices.list(userId));
+      const devices = await this.#s.devices.list(userId);
+      const { ops, revoked } = await this.#deleteDevicesOps(userId, devices);
       if (account.deactivatedTs === null)
         ops.push(this.#s.accounts.put({ ...account, deactivatedTs: this.#now() }));
       ops.push(this.#s.profiles.put(userId, {}));
       await this.#commit(ops, revoked);
+      this.#sessionsRevoked(
+        userId,
+        devices.map((d) => d.deviceId),
+      );
     });
     await this.#effect("leaveAllRooms", userId, () => this.#effects.leaveAllRooms(userId));
   }
@@ -635,6 +657,17 @@ export class AccountService implements ProfileReader, AdminChecker {
   #devicesChanged(userId: string): void {
     const effect = this.#effects.devicesChanged;
     if (effect) void this.#effect("devicesChanged", userId, () => effect(userId));
+  }
+
+  /** Tells whoever holds sessions open (WebSocket sync streams) that these devices' tokens are gone. */
+  #sessionsRevoked(userId: string, deviceIds: readonly string[]): void {
+    const effect = this.#effects.sessionsRevoked;
+    if (!effect || deviceIds.length === 0) return;
+    try {
+      effect(userId, deviceIds);
+    } catch (e) {
+      this.#onEffectError(e, "sessionsRevoked", userId);
+    }
   }
 
   async #effect(name: string, userId: string, run: () => Promise<void>): Promise<void> {
