@@ -69,6 +69,7 @@ import { RoomService } from "./services/rooms/room-service.js";
 import { SpaceHierarchy } from "./services/rooms/space-hierarchy.js";
 import { UserDirectory } from "./services/rooms/user-directory.js";
 import { type ReadModule, readModule } from "./services/sync/module.js";
+import { WsSyncStreams } from "./services/sync/ws-stream.js";
 import { ToDeviceService } from "./services/to-device/to-device-service.js";
 import { DirectoryStore } from "./storage/directory.js";
 import { E2eKeyStore } from "./storage/e2e-keys.js";
@@ -106,6 +107,8 @@ export interface BuiltModules {
     readonly sender: FederationSender | undefined;
     /** Gossip among Hearth servers, when configured. */
     readonly gossip: GossipService | undefined;
+    /** The WebSocket sync streams, when `ws_sync` is on. */
+    readonly wsSync: WsSyncStreams | undefined;
   };
   /** Starts background work: the federation listener and sender (when federation is configured). */
   start(): Promise<{ federationPort?: number }>;
@@ -159,6 +162,8 @@ export async function buildModules(ctx: ModuleContext): Promise<BuiltModules> {
   // The room service reads profiles from accounts; accounts call back into rooms on profile changes
   // and deactivation. `rooms` is assigned before any request can reach these callbacks.
   let rooms: RoomService | undefined;
+  // The WebSocket sync streams (built with the read path, below) close when their device logs out.
+  let wsSync: WsSyncStreams | undefined;
   const accounts = accountsModule(ctx, {
     leaveAllRooms: (userId) => rooms!.leaveAll(userId),
     profileChanged: (userId, profile) => rooms!.profileChanged(userId, profile),
@@ -166,6 +171,7 @@ export async function buildModules(ctx: ModuleContext): Promise<BuiltModules> {
       await e2eKeys.forgetDeletedDevices(userId);
       await deviceLists.localChanged(userId);
     },
+    sessionsRevoked: (userId, deviceIds) => wsSync?.revoke(userId, deviceIds),
     remoteProfile: async (userId) => {
       if (!membership) return undefined;
       return membership.queryProfile(userId);
@@ -489,6 +495,9 @@ export async function buildModules(ctx: ModuleContext): Promise<BuiltModules> {
     ...(membership ? { federation: membership } : {}),
   });
 
+  /** `set_presence` of a sync, on `/sync` and on the stream. */
+  const setPresence = (userId: string, state: "online" | "unavailable" | "offline") =>
+    presence.setLocal(userId, state, undefined, true);
   // Events become durable in stream order and the pipeline notifies after each write, so the
   // notifier's position is the highest position up to which every event is readable.
   const reads = await readModule({
@@ -514,7 +523,7 @@ export async function buildModules(ctx: ModuleContext): Promise<BuiltModules> {
       events: (viewer, after, upTo) =>
         presence.events(viewer, after, upTo) as unknown as Promise<Record<string, unknown>[]>,
     },
-    setPresence: (userId, state) => presence.setLocal(userId, state, undefined, true),
+    setPresence,
     deviceLists: {
       position: () => deviceLists.position,
       changes: (viewer, after, upTo) => deviceLists.changes(viewer, after, upTo),
@@ -522,13 +531,24 @@ export async function buildModules(ctx: ModuleContext): Promise<BuiltModules> {
     e2eKeys: (userId, deviceId) => e2eKeys.syncCounts(userId, deviceId),
     toDevice: {
       position: () => toDevice.position,
-      forSync: (userId, deviceId, since, upTo) => toDevice.forSync(userId, deviceId, since, upTo),
+      forSync: (userId, deviceId, since, upTo, acknowledged) =>
+        toDevice.forSync(userId, deviceId, since, upTo, acknowledged),
     },
     ...(backfill ? { backfill: (roomId: string, limit: number) => backfill!.backfill(roomId, limit) } : {}),
     relations,
     search: searchIndex,
   });
   accountData = reads.accountData;
+  if (config.wsSync) {
+    wsSync = new WsSyncStreams({
+      auth: accounts.authenticator,
+      sync: reads.sync,
+      filters: reads.filters,
+      setPresence,
+      logger,
+      ...(ctx.wsSync ? { options: ctx.wsSync } : {}),
+    });
+  }
 
   // The fully-read marker is room account data the server sets for the client ("Fully read markers").
   const setFullyRead = async (userId: string, roomId: string, eventId: string) => {
@@ -579,7 +599,18 @@ export async function buildModules(ctx: ModuleContext): Promise<BuiltModules> {
     ],
     authenticator: accounts.authenticator,
     federationRoutes: federation ? [...federation.routes, ...inboundRoutes] : [],
-    services: { rooms, pipeline, notifier, formatter, events, roomStore, stateGroups, sender, gossip },
+    services: {
+      rooms,
+      pipeline,
+      notifier,
+      formatter,
+      events,
+      roomStore,
+      stateGroups,
+      sender,
+      gossip,
+      wsSync,
+    },
     async start() {
       await sender?.start();
       // Gossip first: the record is there as soon as the federation listener answers.
@@ -588,6 +619,8 @@ export async function buildModules(ctx: ModuleContext): Promise<BuiltModules> {
       return started ? { federationPort: started.port } : {};
     },
     async stop() {
+      // Streams first: their syncs must end before the notifier stops answering waits.
+      await wsSync?.close();
       notifier.stop();
       typing.stop();
       pushers?.stop();

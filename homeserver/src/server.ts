@@ -3,6 +3,7 @@
  * dependencies together; every service receives exactly what it uses through its constructor.
  */
 import { mkdir } from "node:fs/promises";
+import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import type { SigningKey } from "@hearth/federation";
@@ -11,10 +12,12 @@ import type { Logger } from "pino";
 import type { HearthConfig } from "./config/config.js";
 import { createApp } from "./http/app.js";
 import { RateLimiter } from "./http/rate-limit.js";
+import { handleUpgrades } from "./http/upgrade.js";
 import { createLogger } from "./logger.js";
 import { startMetricsListener } from "./metrics/listener.js";
 import { Metrics } from "./metrics/metrics.js";
 import { type BuiltModules, buildModules } from "./modules.js";
+import { WS_SYNC_PATH, type WsSyncOptions } from "./services/sync/ws-stream.js";
 import { loadOrCreateSigningKey } from "./signing-key.js";
 import { Database } from "./storage/db.js";
 
@@ -28,6 +31,14 @@ export interface ModuleContext {
   readonly now: () => number;
   /** The metrics, when a metrics listener is configured. */
   readonly metrics?: Metrics;
+  /** Timings of the WebSocket sync stream (the spec's by default; tests shorten them). */
+  readonly wsSync?: WsSyncOptions;
+}
+
+/** Options of a server beyond its configuration (tests use them). */
+export interface ServerOptions {
+  /** Timings of the WebSocket sync stream. */
+  readonly wsSync?: WsSyncOptions;
 }
 
 /** A running server. */
@@ -52,7 +63,11 @@ export interface RunningServer {
 }
 
 /** Opens the database and builds the services and routes, without listening. */
-export async function buildServer(config: HearthConfig, logger: Logger = createLogger(config.logLevel)) {
+export async function buildServer(
+  config: HearthConfig,
+  logger: Logger = createLogger(config.logLevel),
+  options: ServerOptions = {},
+) {
   await mkdir(config.dataDir, { recursive: true });
   const signingKey = await loadOrCreateSigningKey(config.dataDir);
   const db = await Database.open(join(config.dataDir, "db"), { logger });
@@ -63,6 +78,7 @@ export async function buildServer(config: HearthConfig, logger: Logger = createL
     signingKey,
     now: Date.now,
     ...(config.metricsBind ? { metrics: new Metrics() } : {}),
+    ...(options.wsSync ? { wsSync: options.wsSync } : {}),
   };
 
   const built = await buildModules(context);
@@ -77,14 +93,20 @@ export async function buildServer(config: HearthConfig, logger: Logger = createL
 }
 
 /** Builds the server and listens on the configured address (port 0 picks a free port). */
-export async function startServer(config: HearthConfig, logger?: Logger): Promise<RunningServer> {
-  const { app, context, built } = await buildServer(config, logger);
+export async function startServer(
+  config: HearthConfig,
+  logger?: Logger,
+  options: ServerOptions = {},
+): Promise<RunningServer> {
+  const { app, context, built } = await buildServer(config, logger, options);
   const server: ServerType = await new Promise((resolve, reject) => {
     const s = serve({ fetch: app.fetch, hostname: config.bind.host, port: config.bind.port }, () =>
       resolve(s),
     );
     s.once("error", reject);
   });
+  // WebSocket upgrades share the client listener: the sync stream's, when on (`ws_sync`).
+  handleUpgrades(server as Server, built.services.wsSync, WS_SYNC_PATH);
   const port = (server.address() as AddressInfo).port;
   const { federationPort } = await built.start();
   const metricsListener =
@@ -104,6 +126,7 @@ export async function startServer(config: HearthConfig, logger?: Logger): Promis
     metricsPort: metricsListener?.port,
     close() {
       closing ??= (async () => {
+        // Stops the WebSocket sync streams (close code 1001) first, then the rest.
         await built.stop();
         await metricsListener?.close();
         await new Promise<void>((resolve) => {

@@ -153,6 +153,15 @@ describe("config", () => {
     }
   });
 
+  it("reads ws_sync (on by default), from the file or HEARTH_WS_SYNC, and refuses other values", () => {
+    expect(buildConfig({}, {}).wsSync).toBe(true);
+    expect(buildConfig({ ws_sync: "off" }, {}).wsSync).toBe(false);
+    expect(buildConfig({ ws_sync: false }, {}).wsSync).toBe(false);
+    expect(buildConfig({ ws_sync: "off" }, { HEARTH_WS_SYNC: "on" }).wsSync).toBe(true);
+    expect(buildConfig({}, { HEARTH_WS_SYNC: "off" }).wsSync).toBe(false);
+    expect(() => buildConfig({ ws_sync: "sometimes" }, {})).toThrow(/^Invalid configuration: ws_sync:/);
+  });
+
   it("loads YAML files, and the example file is valid", async () => {
     const dir = await mkdtemp(join(tmpdir(), "hearth-config-"));
     const path = join(dir, "hearth.yaml");
@@ -171,5 +180,6 @@ describe("config", () => {
     await rm(dir, { recursive: true });
     const example = loadConfig(new URL("../../hearth.example.yaml", import.meta.url).pathname, {});
     expect(example.serverName).toBe("localhost");
+    expect(example.wsSync).toBe(true);
   });
 });

@@ -51,6 +51,8 @@ export interface HearthConfig {
   readonly gossip: GossipConfig;
   /** host:port of the metrics listener (`GET /metrics`); undefined: no metrics. */
   readonly metricsBind: { readonly host: string; readonly port: number } | undefined;
+  /** The WebSocket sync stream (`org.hearth.ws`, `specs/websocket-sync.md`) on the client listener. */
+  readonly wsSync: boolean;
 }
 
 /**
@@ -130,6 +132,7 @@ const ENV: Record<string, string> = {
   gossip_mesh_degree: "HEARTH_GOSSIP_MESH_DEGREE",
   gossip_repair_interval_ms: "HEARTH_GOSSIP_REPAIR_INTERVAL_MS",
   metrics_bind: "HEARTH_METRICS_BIND",
+  ws_sync: "HEARTH_WS_SYNC",
 };
 
 function parseBoolean(key: string, value: unknown, fallback: boolean): boolean {
@@ -187,6 +190,13 @@ function parseRateLimits(key: string, value: unknown): HearthConfig["rateLimits"
     out[name] = { perSecond: l.perSecond, burst: l.burst };
   }
   return out as NonNullable<HearthConfig["rateLimits"]>;
+}
+
+function onOff(key: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (value === "on" || value === true || value === "true") return true;
+  if (value === "off" || value === false || value === "false") return false;
+  throw new ConfigError(key, `must be on or off, not ${JSON.stringify(value)}`);
 }
 
 function oneOf<T extends string>(key: string, value: unknown, allowed: readonly T[], fallback: T): T {
@@ -286,6 +296,7 @@ export function buildConfig(
     },
     gossip,
     metricsBind: raw.metrics_bind === undefined ? undefined : parseBind("metrics_bind", raw.metrics_bind),
+    wsSync: onOff("ws_sync", raw.ws_sync, true),
   };
 }
 

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildConfig, type HearthConfig } from "../config/config.js";
 import { createLogger } from "../logger.js";
-import { type RunningServer, startServer } from "../server.js";
+import { type RunningServer, type ServerOptions, startServer } from "../server.js";
 
 /** A test server and its data directory. */
 export interface TestServer extends RunningServer {
@@ -17,17 +17,21 @@ export interface TestServer extends RunningServer {
   destroy(): Promise<void>;
 }
 
-/** Starts a server on 127.0.0.1 with a random port; `overrides` are YAML-style config keys. */
+/**
+ * Starts a server on 127.0.0.1 with a random port; `overrides` are YAML-style config keys, `options`
+ * tune what configuration does not (the WebSocket sync stream's timings).
+ */
 export async function startTestServer(
   overrides: Record<string, unknown> = {},
   dataDir?: string,
+  options: ServerOptions = {},
 ): Promise<TestServer> {
   const dir = dataDir ?? (await mkdtemp(join(tmpdir(), "hearth-test-")));
   const config = buildConfig(
     { bind: "127.0.0.1:0", data_dir: dir, rate_limits: "off", log_level: "silent", ...overrides },
     {},
   );
-  const server = await startServer(config, createLogger(config.logLevel));
+  const server = await startServer(config, createLogger(config.logLevel), options);
   return {
     ...server,
     dataDir: dir,

@@ -71,11 +71,16 @@ export interface ReadModuleDeps {
   readonly setPresence?: (userId: string, state: "online" | "unavailable" | "offline") => Promise<void>;
 }
 
-/** The read path's routes and the services other modules use (account data for read markers and tags). */
+/**
+ * The read path's routes and the services other modules use (account data for read markers and tags;
+ * sync and filters for the WebSocket sync stream).
+ */
 export interface ReadModule {
   readonly routes: Route[];
   readonly accountData: AccountDataService;
   readonly visibility: HistoryVisibility;
+  readonly sync: SyncService;
+  readonly filters: FilterService;
 }
 
 /** Builds the read path. */
@@ -146,5 +151,7 @@ export async function readModule(deps: ReadModuleDeps): Promise<ReadModule> {
     ],
     accountData,
     visibility,
+    sync,
+    filters,
   };
 }

@@ -29,7 +29,12 @@ export function metaRoutes(ctx: ModuleContext): Route[] {
     // GET /_matrix/client/versions ("API Versions")
     {
       ...fromEndpoint(clientApi.getVersions),
-      handler: () => ok({ versions: SUPPORTED_VERSIONS, unstable_features: {} }),
+      handler: () =>
+        ok({
+          versions: SUPPORTED_VERSIONS,
+          // The WebSocket sync stream (`specs/websocket-sync.md`), when it is on.
+          unstable_features: ctx.config.wsSync ? { "org.hearth.ws": true } : {},
+        }),
     },
     // GET /.well-known/matrix/client ("Well-known URIs")
     {
