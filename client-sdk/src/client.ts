@@ -545,8 +545,8 @@ export class MatrixClient extends Emitter<ClientEvents> {
       },
     });
     this.#room(room_id);
-    if (isDirect && options.invite?.[0]) await this.#addDirect(options.invite[0], room_id);
     await this.#waitForMembership(room_id, "join");
+    if (isDirect && options.invite?.[0]) await this.#addDirect(options.invite[0], room_id);
     return room_id;
   }
 
@@ -588,6 +588,7 @@ export class MatrixClient extends Emitter<ClientEvents> {
     const list = Array.isArray(current[userId]) ? current[userId] : [];
     if (list.includes(roomId)) return;
     await this.setAccountData("m.direct", { ...current, [userId]: [...list, roomId] });
+    if (this.syncing) await this.waitFor(() => this.room(roomId)?.directUserId === userId);
   }
 
   /** Sets global account data. */
