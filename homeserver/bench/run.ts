@@ -2,28 +2,31 @@
  * `npm run bench --workspace @hearth/homeserver`: the homeserver benchmarks, each against a Hearth
  * process on 127.0.0.1, printed as a Markdown table of medians with the targets.
  * `… -- <filter>` runs only the scenarios whose name contains the filter. The federation scenarios run
- * three (or four) processes on 127.0.0.2–5 through the multi-node test harness. Opt-in scenarios
- * (a long setup) run only when the filter names them: `npm run bench -- join`.
+ * three (or four) processes on 127.0.0.2–5 through the multi-node test harness; the gossip scale suite
+ * (`gossip-scale.ts`) runs clusters of up to 40 on 127.0.1.x and prints its own table too. Opt-in
+ * scenarios (a long setup) run only when the filter names them: `npm run bench -- join`.
  */
 import { availableParallelism } from "node:os";
 import { type BenchResult, formatTable } from "../../federation/bench/harness.js";
 import { deliveryScenario } from "./delivery.js";
 import { federationDeliveryScenario } from "./federation-delivery.js";
 import { federationJoinScenario } from "./federation-join.js";
+import { gossipScaleSuite, type Suite } from "./gossip-scale.js";
 import { initialSyncScenario } from "./initial-sync.js";
 import { memoryScenario } from "./memory.js";
 import { runScenario, type Scenario } from "./scenario.js";
 import { sendScenario } from "./send.js";
 
-const scenarios: Scenario[] = [
+const scenarios: (Scenario | Suite)[] = [
   sendScenario,
   deliveryScenario,
   memoryScenario,
   initialSyncScenario,
   federationDeliveryScenario,
+  gossipScaleSuite,
 ];
 /** Run only when the filter matches their name (their setup takes minutes). */
-const optIn: Scenario[] = [federationJoinScenario];
+const optIn: (Scenario | Suite)[] = [federationJoinScenario];
 
 const filter = process.argv[2]?.toLowerCase();
 const results: BenchResult[] = [];
@@ -34,7 +37,11 @@ const selected = [
 ];
 for (const s of selected) {
   try {
-    results.push(...(await runScenario(s)));
+    if ("run" in s) {
+      const { results: rows, failures: failed } = await s.run();
+      results.push(...rows);
+      failures.push(...failed.map((f) => `${s.name}: ${f}`));
+    } else results.push(...(await runScenario(s)));
   } catch (e) {
     failures.push(`${s.name}: ${(e as Error).message}`);
     process.stderr.write(`  ${s.name} failed: ${(e as Error).stack}\n`);
