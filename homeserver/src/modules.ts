@@ -524,6 +524,7 @@ export async function buildModules(ctx: ModuleContext): Promise<BuiltModules> {
         presence.events(viewer, after, upTo) as unknown as Promise<Record<string, unknown>[]>,
     },
     setPresence,
+    published: (roomId) => directory.isPublic(roomId),
     deviceLists: {
       position: () => deviceLists.position,
       changes: (viewer, after, upTo) => deviceLists.changes(viewer, after, upTo),

@@ -9,6 +9,7 @@ import { getRelations, getThreads } from "../../routes/client/room-reads/get-rel
 import { roomReadRoutes } from "../../routes/client/room-reads/index.js";
 import { postSearch } from "../../routes/client/room-reads/post-search.js";
 import { syncRoutes } from "../../routes/client/sync/index.js";
+import { legacySyncRoutes } from "../../routes/client/sync/legacy.js";
 import type { ModuleContext } from "../../server.js";
 import { AccountDataStore } from "../../storage/account-data.js";
 import type { EventStore } from "../../storage/events.js";
@@ -22,6 +23,7 @@ import type { ClientEventFormatter } from "../events/client-format.js";
 import type { Notifier } from "../notifier.js";
 import { HistoryVisibility } from "../visibility/history-visibility.js";
 import { FilterService } from "./filter-service.js";
+import { LegacySyncService } from "./legacy-sync.js";
 import { RelationReadService } from "./relation-reads.js";
 import { RoomReadService } from "./room-reads.js";
 import { RoomStateReader } from "./room-state.js";
@@ -69,6 +71,8 @@ export interface ReadModuleDeps {
   readonly presence?: PresenceSource;
   /** Applies `set_presence` of a sync (online unless the client says otherwise). */
   readonly setPresence?: (userId: string, state: "online" | "unavailable" | "offline") => Promise<void>;
+  /** Whether a room is in the public room directory (the legacy initial syncs' `visibility`). */
+  readonly published?: (roomId: string) => Promise<boolean>;
 }
 
 /**
@@ -133,6 +137,18 @@ export async function readModule(deps: ReadModuleDeps): Promise<ReadModule> {
       ...filterRoutes(filters),
       ...accountDataRoutes(accountData),
       ...syncRoutes(sync, filters, deps.setPresence),
+      ...legacySyncRoutes(
+        new LegacySyncService({
+          sync,
+          filters,
+          reads,
+          events,
+          rooms: roomStore,
+          visibility,
+          notifier,
+          ...(deps.published ? { published: deps.published } : {}),
+        }),
+      ),
       ...roomReadRoutes(reads),
       ...(relationReads ? [getRelations(relationReads), getThreads(relationReads)] : []),
       ...(deps.search
