@@ -31,6 +31,7 @@
  *  - `HEARTH_BENCH_GOSSIP_LOG_LEVEL` (default `warn`) and `HEARTH_BENCH_GOSSIP_LOG_DIR`: the servers'
  *    log level, and a folder for one log file per server
  *  - `HEARTH_BENCH_GOSSIP_OUT` (default `homeserver/bench/results`): where the PNG and JSON go
+ *  - `HEARTH_BENCH_GOSSIP_FROM`: a JSON written before; prints its table and plot again, measures nothing
  * The full measurement: `HEARTH_BENCH_GOSSIP_RUNS=3 HEARTH_BENCH_GOSSIP_SECONDS=20 npm run bench
  * --workspace @hearth/homeserver -- gossip`.
  */
@@ -73,6 +74,8 @@ export interface GossipScaleSettings {
   readonly logLevel: string;
   readonly logDir: string | undefined;
   readonly outDir: string;
+  /** A JSON this bench wrote: print its table and plot again instead of measuring. */
+  readonly from?: string | undefined;
 }
 
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
@@ -105,6 +108,7 @@ export function gossipScaleSettings(env = process.env): GossipScaleSettings {
     logLevel: env.HEARTH_BENCH_GOSSIP_LOG_LEVEL ?? "warn",
     logDir: env.HEARTH_BENCH_GOSSIP_LOG_DIR || undefined,
     outDir: resolve(env.HEARTH_BENCH_GOSSIP_OUT || join(BENCH_DIR, "results")),
+    from: env.HEARTH_BENCH_GOSSIP_FROM || undefined,
   };
 }
 
@@ -184,9 +188,10 @@ export interface WindowFigures {
   /** HTTP PDUs sent by all servers per event (with gossip preferred: what did not go over gossip). */
   readonly networkHttpPdus: number;
   /**
-   * Distinct gossip messages per event: (received − duplicates) over all servers ÷ (N − 1), since every
-   * server but the publisher takes each message once. 1 is the event itself; the rest are heads
-   * announcements beyond the quiet window's rate.
+   * Distinct gossip messages per event: messages received over all servers ÷ (N − 1), since every
+   * server but the publisher takes each message once. (`hearth_gossip_messages_received_total` counts
+   * gossipsub's `gossipsub:message` events: accepted messages only, no duplicates, despite its help
+   * text.) 1 is the event itself; the rest are heads announcements beyond the quiet window's rate.
    */
   readonly distinctGossipMessages: number;
   readonly p50: number;
@@ -491,19 +496,6 @@ function windowResult(
   started: ReadonlyMap<string, number>,
   readers: readonly Reader[],
 ): WindowResult {
-  const quietMs = q1.at - q0.at;
-  const activeMs = a1.at - a0.at;
-  const quiet = deltas(q0, q1, nodes);
-  const active = deltas(a0, a1, nodes);
-  // Per node: the measured window less the background at the quiet window's rate.
-  const net = active.map((a, i) => {
-    const out = {} as Values;
-    for (const m of ALL_METRICS) out[m] = a[m] - (quiet[i]![m] * activeMs) / quietMs;
-    return out;
-  });
-  const events = started.size;
-  const o = net[0]!;
-  const all = sum(net);
   const latencies: number[] = [];
   const slowest: number[] = [];
   for (const [body, t0] of started) {
@@ -519,37 +511,60 @@ function windowResult(
     }
     slowest.push(worst);
   }
-  const quietAll = sum(quiet);
-  const activeAll = sum(active);
-  return {
+  const base = {
     n,
     mode,
     run,
-    events,
-    quietMs,
-    activeMs,
-    quiet,
-    active,
+    events: started.size,
+    quietMs: q1.at - q0.at,
+    activeMs: a1.at - a0.at,
+    quiet: deltas(q0, q1, nodes),
+    active: deltas(a0, a1, nodes),
+  };
+  return {
+    ...base,
     figures: {
-      originMessages: (o.gossipMessages + o.httpPdus) / events,
-      originBytes: (o.gossipBytes + o.httpBytes) / events,
-      originTcpBytes: o.tcpBytes / events,
-      networkBytes: (all.gossipBytes + all.httpBytes) / events,
-      networkTcpBytes: all.tcpBytes / events,
-      duplicates: all.gossipDuplicates / events,
-      networkHttpPdus: all.httpPdus / events,
-      distinctGossipMessages: (all.gossipReceived - all.gossipDuplicates) / (n - 1) / events,
+      ...trafficFigures(base),
       p50: latencies.length ? percentile(latencies, 50) : Number.NaN,
       p99: latencies.length ? percentile(latencies, 99) : Number.NaN,
       slowestP99: percentile(slowest, 99),
       delivered: latencies.length,
-      expected: events * readers.length,
-      backgroundOriginBytesPerSecond: ((quiet[0]!.gossipBytes + quiet[0]!.httpBytes) * 1000) / quietMs,
-      backgroundNetworkBytesPerSecond: ((quietAll.gossipBytes + quietAll.httpBytes) * 1000) / quietMs,
-      backgroundCores: (quietAll.cpuSeconds * 1000) / quietMs,
-      activeCores: (activeAll.cpuSeconds * 1000) / activeMs,
+      expected: started.size * readers.length,
       loadAverage: loadavg()[0]!,
     },
+  };
+}
+
+type LatencyFigure = "p50" | "p99" | "slowestP99" | "delivered" | "expected" | "loadAverage";
+
+/** The figures computed from the counters alone (also when re-reading a saved JSON). */
+function trafficFigures(
+  w: Pick<WindowResult, "n" | "events" | "quietMs" | "activeMs" | "quiet" | "active">,
+): Omit<WindowFigures, LatencyFigure> {
+  const { n, events, quietMs, activeMs, quiet, active } = w;
+  // Per node: the measured window less the background at the quiet window's rate.
+  const net = active.map((a, i) => {
+    const out = {} as Values;
+    for (const m of ALL_METRICS) out[m] = a[m] - (quiet[i]![m] * activeMs) / quietMs;
+    return out;
+  });
+  const o = net[0]!;
+  const all = sum(net);
+  const quietAll = sum(quiet);
+  const activeAll = sum(active);
+  return {
+    originMessages: (o.gossipMessages + o.httpPdus) / events,
+    originBytes: (o.gossipBytes + o.httpBytes) / events,
+    originTcpBytes: o.tcpBytes / events,
+    networkBytes: (all.gossipBytes + all.httpBytes) / events,
+    networkTcpBytes: all.tcpBytes / events,
+    duplicates: all.gossipDuplicates / events,
+    networkHttpPdus: all.httpPdus / events,
+    distinctGossipMessages: all.gossipReceived / (n - 1) / events,
+    backgroundOriginBytesPerSecond: ((quiet[0]!.gossipBytes + quiet[0]!.httpBytes) * 1000) / quietMs,
+    backgroundNetworkBytesPerSecond: ((quietAll.gossipBytes + quietAll.httpBytes) * 1000) / quietMs,
+    backgroundCores: (quietAll.cpuSeconds * 1000) / quietMs,
+    activeCores: (activeAll.cpuSeconds * 1000) / activeMs,
   };
 }
 
@@ -630,7 +645,7 @@ export function formatGossipTable(
       "(TLS, HTTP, Noise, Yamux); sockets opened and closed between the two samples are missed; client API and " +
       "metrics sockets are left out.",
     "- network: all N servers together. dups: gossip copies received again, all servers together (HTTP has none).",
-    "- distinct gossip msgs: (received − duplicates) over all servers ÷ (N − 1): 1 is the event itself, the rest " +
+    "- distinct gossip msgs: messages accepted by all servers ÷ (N − 1): 1 is the event itself, the rest " +
       "are heads announcements (repair) above the quiet window's rate.",
     `- Latency: send request start on node 1 → /sync response on node k, all (message, server) pairs; slowest: the ` +
       "p99 over messages of the last server to get it. delivered: (message, server) pairs seen in /sync.",
@@ -745,6 +760,10 @@ export const gossipScaleSuite: Suite = {
   name: "gossip scale",
   async run() {
     const settings = gossipScaleSettings();
+    if (settings.from) {
+      const saved = await reread(settings.from);
+      return report({ ...saved.settings, outDir: settings.outDir, from: settings.from }, saved.clusters, []);
+    }
     progress(
       `gossip scale: N = ${settings.sizes.join(", ")}; ${settings.modes.join(" and ")}; ${settings.runs} run(s) of ` +
         `${settings.seconds} s (after ${settings.quietSeconds} s quiet) per cluster`,
@@ -761,17 +780,47 @@ export const gossipScaleSuite: Suite = {
         }
       }
     }
-    if (clusters.length > 0) {
-      console.log(`\n${formatGossipTable(settings, clusters)}`);
-      await mkdir(settings.outDir, { recursive: true });
-      const png = join(settings.outDir, "gossip-origin-bytes.png");
-      await writeFile(png, originBytesChart(settings, clusters));
-      const json = join(settings.outDir, "gossip-scale.json");
-      await writeFile(json, `${JSON.stringify({ settings, clusters }, null, 1)}\n`);
-      console.log(
-        `\nPlot: ${relative(process.cwd(), png)}; every window's figures and deltas: ${relative(process.cwd(), json)}`,
-      );
-    }
-    return { results: headline(settings, clusters), failures };
+    return report(settings, clusters, failures);
   },
 };
+
+/** Prints the table, writes the PNG and the JSON, and returns the rows for the bench table. */
+async function report(
+  settings: GossipScaleSettings,
+  clusters: readonly { info: ClusterInfo; windows: readonly WindowResult[] }[],
+  failures: string[],
+): Promise<{ results: BenchResult[]; failures: string[] }> {
+  if (clusters.length > 0) {
+    console.log(`\n${formatGossipTable(settings, clusters)}`);
+    await mkdir(settings.outDir, { recursive: true });
+    const png = join(settings.outDir, "gossip-origin-bytes.png");
+    await writeFile(png, originBytesChart(settings, clusters));
+    const json = join(settings.outDir, "gossip-scale.json");
+    await writeFile(json, `${JSON.stringify({ settings, clusters }, null, 1)}\n`);
+    console.log(
+      `\nPlot: ${relative(process.cwd(), png)}; every window's figures and deltas: ${relative(process.cwd(), json)}`,
+    );
+  }
+  return { results: headline(settings, clusters), failures };
+}
+
+/**
+ * Clusters from a JSON this bench wrote (`HEARTH_BENCH_GOSSIP_FROM`), with the counter figures
+ * computed again from the saved deltas (the latency figures as saved): to redo the table and plot.
+ */
+async function reread(path: string): Promise<{
+  settings: GossipScaleSettings;
+  clusters: { info: ClusterInfo; windows: WindowResult[] }[];
+}> {
+  const saved = JSON.parse(await readFile(path, "utf8")) as {
+    settings: GossipScaleSettings;
+    clusters: { info: ClusterInfo; windows: WindowResult[] }[];
+  };
+  return {
+    settings: saved.settings,
+    clusters: saved.clusters.map((c) => ({
+      info: c.info,
+      windows: c.windows.map((w) => ({ ...w, figures: { ...w.figures, ...trafficFigures(w) } })),
+    })),
+  };
+}
