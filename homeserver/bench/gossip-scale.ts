@@ -300,17 +300,21 @@ class Reader {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * Retries `fn` up to five times, 1, 2, 4 and 8 s apart. On a loaded machine a join can fail once: the
- * resident server's key fetch from the joining server times out (10 s) and `make_join` answers 401.
+ * Tries `fn` up to four times. On a loaded machine a join can fail: a key fetch between the joining
+ * and the resident servers times out (10 s), and `make_join` answers 401 or the `send_join` state
+ * does not verify ("no valid create event"); the key is not fetched again before 30 s.
  */
 async function retry<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  // The second wait outlasts the key service's first backoff after a failed fetch (30 s).
+  const waits = [2_000, 35_000, 35_000];
   for (let attempt = 1; ; attempt++) {
     try {
       return await fn();
     } catch (e) {
-      if (attempt >= 5) throw e;
+      const wait = waits[attempt - 1];
+      if (wait === undefined) throw e;
       progress(`${what} failed (attempt ${attempt}), trying again: ${(e as Error).message.slice(0, 300)}`);
-      await sleep(1000 * 2 ** (attempt - 1));
+      await sleep(wait);
     }
   }
 }
@@ -774,6 +778,12 @@ export const gossipScaleSuite: Suite = {
       for (const mode of settings.modes) {
         try {
           clusters.push(await measureCluster(n, mode, settings));
+          // Saved as it goes, so that an interrupted sweep keeps what it measured.
+          await mkdir(settings.outDir, { recursive: true });
+          await writeFile(
+            join(settings.outDir, "gossip-scale.json"),
+            `${JSON.stringify({ settings, clusters }, null, 1)}\n`,
+          );
         } catch (e) {
           failures.push(`N=${n} ${mode}: ${(e as Error).message}`);
           progress(`gossip scale N=${n} ${mode} failed: ${(e as Error).stack}`);
