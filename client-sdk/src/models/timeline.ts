@@ -55,6 +55,12 @@ export class TimelineEvent {
   replacement: ClientEvent | undefined;
   /** Reactions (`m.annotation`): key → sender → the reaction's event ID. */
   readonly reactions = new Map<string, Map<string, string>>();
+  /**
+   * A `/messages` token for the position just before this event, when known: the `prev_batch` of the
+   * sync batch it opened, or the `end` of the page it was the oldest of. The persisted timeline can
+   * be cut there and still paginate back.
+   */
+  tokenBefore: string | undefined = undefined;
 
   constructor(event: ClientEvent, init: { txnId?: string; status?: SendStatus; synced: boolean }) {
     this.event = event;
@@ -214,6 +220,7 @@ export class Timeline {
           ...(txnId !== undefined ? { txnId, status: "sent" as const } : {}),
         });
       }
+      if (ev === events[0]) item.tokenBefore = prevBatch;
       live.events.push(item);
       this.#index(item, live);
       change.added.push(item);
@@ -254,6 +261,7 @@ export class Timeline {
       }
       fresh.push(new TimelineEvent(ev, { synced: true }));
     }
+    if (!joined && fresh.length > 0 && fresh.at(-1)!.event === chunk.at(-1)) fresh.at(-1)!.tokenBefore = end;
     fresh.reverse();
     segment.events.unshift(...fresh);
     for (const item of fresh) this.#index(item, segment);

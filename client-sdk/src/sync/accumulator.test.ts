@@ -149,4 +149,36 @@ describe("SyncAccumulator", () => {
     expect(echo.status).toBe("failed");
     expect(echo.txnId).toBe("t");
   });
+
+  it("persists the newest events of a long timeline, cut where a pagination token is known", () => {
+    const acc = new SyncAccumulator(ME);
+    for (let batch = 0; batch < 3; batch++) {
+      const events = Array.from({ length: 100 }, (_, i) => ev("m.room.message", { body: `${batch}.${i}` }));
+      acc.apply(joined("!r:x", { timeline: { events, prev_batch: `p${batch}`, limited: batch === 2 } }));
+    }
+    const room = acc.rooms.get("!r:x")!;
+    expect(room.liveTimeline.segments).toHaveLength(2);
+    const snap = acc.snapshot(150);
+    const [segment] = snap.rooms[0]!.segments;
+    expect(snap.rooms[0]!.segments).toHaveLength(1);
+    // The live segment is the third batch (limited), 100 events, from its prev_batch.
+    expect(segment!.prevBatch).toBe("p2");
+    expect(segment!.events).toHaveLength(100);
+    // Cut inside a segment, at the second batch's start.
+    const acc2 = new SyncAccumulator(ME);
+    for (let batch = 0; batch < 3; batch++) {
+      const events = Array.from({ length: 100 }, (_, i) => ev("m.room.message", { body: `${batch}.${i}` }));
+      acc2.apply(joined("!r:x", { timeline: { events, prev_batch: `q${batch}` } }));
+    }
+    const snap2 = acc2.snapshot(250);
+    expect(snap2.rooms[0]!.segments.map((s) => [s.prevBatch, s.events.length, s.tokens])).toEqual([
+      ["q1", 200, [[100, "q2"]]],
+    ]);
+    const restored = SyncAccumulator.restore(JSON.parse(JSON.stringify(snap2)));
+    const t = restored.rooms.get("!r:x")!.liveTimeline;
+    expect(t.nextPagination()?.token).toBe("q1");
+    expect(restored.snapshot(150).rooms[0]!.segments[0]!.prevBatch).toBe("q2");
+    // Everything fits: nothing is cut.
+    expect(acc2.snapshot(1000).rooms[0]!.segments[0]!.events).toHaveLength(300);
+  });
 });

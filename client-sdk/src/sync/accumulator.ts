@@ -57,7 +57,12 @@ export interface RoomSnapshot {
   readonly unread: Room["unread"];
   readonly accountData: Array<[string, Record<string, unknown>]>;
   readonly receipts: Array<[string, Receipt]>;
-  readonly segments: Array<{ prevBatch: string | undefined; events: ClientEvent[] }>;
+  /** Oldest first; `tokens` holds the known `tokenBefore`s by event index. */
+  readonly segments: Array<{
+    prevBatch: string | undefined;
+    events: ClientEvent[];
+    tokens?: Array<[number, string]>;
+  }>;
   readonly pending: PendingSnapshot[];
 }
 
@@ -69,6 +74,38 @@ export interface AccumulatorSnapshot {
   readonly accountData: Array<[string, Record<string, unknown>]>;
   readonly presence: UserPresence[];
   readonly rooms: RoomSnapshot[];
+}
+
+/**
+ * The segments to persist: all of them while they hold at most `max` events; else the live segment
+ * from the earliest event, among the newest `max`, before which a pagination token is known (the
+ * older segments are dropped: paginating back from the live one reaches them again).
+ */
+function persistedSegments(segments: readonly TimelineSegment[], max: number): RoomSnapshot["segments"] {
+  const total = segments.reduce((n, s) => n + s.events.length, 0);
+  const live = segments.at(-1);
+  let kept: Array<{ prevBatch: string | undefined; events: readonly TimelineEvent[] }> = [...segments];
+  if (total > max && live) {
+    kept = [live];
+    for (let i = Math.max(0, live.events.length - max); i < live.events.length; i++) {
+      const token = i === 0 ? live.prevBatch : live.events[i]!.tokenBefore;
+      if (i === 0 || token !== undefined) {
+        kept = [{ prevBatch: token, events: live.events.slice(i) }];
+        break;
+      }
+    }
+  }
+  return kept.map((s) => {
+    const tokens: Array<[number, string]> = [];
+    s.events.forEach((e, i) => {
+      if (i > 0 && e.tokenBefore !== undefined) tokens.push([i, e.tokenBefore]);
+    });
+    return {
+      prevBatch: s.prevBatch,
+      events: s.events.map((e) => e.event),
+      ...(tokens.length ? { tokens } : {}),
+    };
+  });
 }
 
 /** Applies sync responses to rooms, account data and presence. */
@@ -232,8 +269,12 @@ export class SyncAccumulator {
 
   // ---- Snapshots ----------------------------------------------------------------------------------
 
-  /** The state as JSON-safe data (events are shared, not copied: treat the result as read-only). */
-  snapshot(): AccumulatorSnapshot {
+  /**
+   * The state as JSON-safe data (events are shared, not copied: treat the result as read-only).
+   * Each room keeps at most about `maxEventsPerRoom` timeline events: the newest, cut where a
+   * pagination token is known, so back pagination after a restore loads the rest from the server.
+   */
+  snapshot(maxEventsPerRoom = 200): AccumulatorSnapshot {
     return {
       version: 1,
       userId: this.userId,
@@ -249,10 +290,7 @@ export class SyncAccumulator {
         unread: { ...room.unread },
         accountData: room.allAccountData(),
         receipts: [...room.receipts],
-        segments: room.liveTimeline.segments.map((s) => ({
-          prevBatch: s.prevBatch,
-          events: s.events.map((e) => e.event),
-        })),
+        segments: persistedSegments(room.liveTimeline.segments, maxEventsPerRoom),
         pending: room.liveTimeline.pending
           .filter((p) => p.txnId !== undefined)
           .map((p) => ({ txnId: p.txnId!, event: p.event })),
@@ -291,7 +329,12 @@ export class SyncAccumulator {
       for (const s of r.segments) {
         timeline.addSync(s.events, true, s.prevBatch);
         const last = timeline.segments.at(-1);
-        if (last) last.prevBatch = s.prevBatch;
+        if (!last) continue;
+        last.prevBatch = s.prevBatch;
+        for (const [i, token] of s.tokens ?? []) {
+          const item = last.events[last.events.length - s.events.length + i];
+          if (item) item.tokenBefore = token;
+        }
       }
       for (const p of r.pending) {
         const item = new TimelineEvent(p.event, { txnId: p.txnId, status: "failed", synced: false });
