@@ -261,7 +261,7 @@ export class AccountService implements ProfileReader, AdminChecker {
    * Throws `M_INVALID_USERNAME` or `M_USER_IN_USE`.
    */
   async checkUsername(username: string): Promise<string> {
-    const localpart = username.toLowerCase();
+    const localpart = foldUsername(username);
     // Client-Server API, "Account registration": M_INVALID_USERNAME for a username that is not valid,
     // by its characters or by the length of the user ID it makes ("User Identifiers": at most 255).
     const problem = localpartRegistrationProblem(localpart, this.#serverName as ServerName);
@@ -371,7 +371,7 @@ export class AccountService implements ProfileReader, AdminChecker {
       if (colon === -1 || user.slice(colon + 1) !== this.#serverName) return undefined;
       localpart = user.slice(1, colon);
     }
-    localpart = localpart.toLowerCase();
+    localpart = foldUsername(localpart);
     if (!isValidLocalpartForRegistration(localpart, this.#serverName as ServerName)) return undefined;
     return this.userIdFor(localpart);
   }
@@ -794,4 +794,14 @@ export class AccountService implements ProfileReader, AdminChecker {
 
 function deviceKey(userId: string, deviceId: string): string {
   return `${userId}\u0000${deviceId}`;
+}
+
+/**
+ * Case-folds a username to its localpart ("User Identifiers", "Mapping from other character sets"):
+ * only A–Z become a–z. `toLowerCase` would also map other characters into the allowed set (U+212A
+ * KELVIN SIGN to `k`, U+0130 to `i̇`), making two spellings one account; those stay as they are and
+ * are refused as invalid characters.
+ */
+export function foldUsername(username: string): string {
+  return username.replace(/[A-Z]/g, (c) => c.toLowerCase());
 }
