@@ -308,6 +308,38 @@ export const joinedRooms = endpoint<never, undefined, undefined, { joined_rooms:
   section: "Room membership",
 });
 
+/** A room of the public room directory (`PublicRoomsChunk`, "Listing rooms"). */
+export interface PublicRoom {
+  readonly room_id: string;
+  readonly name?: string;
+  readonly topic?: string;
+  readonly canonical_alias?: string;
+  readonly avatar_url?: string;
+  readonly num_joined_members: number;
+  readonly world_readable: boolean;
+  readonly guest_can_join: boolean;
+  readonly join_rule?: string;
+  readonly room_type?: string;
+}
+
+export const queryPublicRooms = endpoint<
+  never,
+  { server?: string },
+  {
+    limit?: number;
+    since?: string;
+    filter?: { generic_search_term?: string; room_types?: Array<string | null> };
+  },
+  { chunk: PublicRoom[]; next_batch?: string; prev_batch?: string; total_room_count_estimate?: number }
+>({
+  name: "queryPublicRooms",
+  method: "POST",
+  ...v3("/publicRooms"),
+  auth: "required",
+  summary: "The public room directory, filtered by a search term and room types.",
+  section: "Listing rooms",
+});
+
 export const sendMessage = endpoint<"roomId" | "eventType" | "txnId", undefined, Json, { event_id: string }>({
   name: "sendMessage",
   method: "PUT",
@@ -707,6 +739,7 @@ export const CLIENT_ENDPOINTS = [
   unbanUser,
   forgetRoom,
   joinedRooms,
+  queryPublicRooms,
   sendMessage,
   setState,
   getStateEvent,

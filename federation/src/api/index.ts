@@ -3,7 +3,14 @@
  * declared once, read by the server's routes, the client SDK and the API documentation.
  */
 
-export type { BasicEvent, ClientEvent, JoinedRoomSync, LoginResponse, SyncResponse } from "./client.js";
+export type {
+  BasicEvent,
+  ClientEvent,
+  JoinedRoomSync,
+  LoginResponse,
+  PublicRoom,
+  SyncResponse,
+} from "./client.js";
 export * as clientApi from "./client.js";
 export {
   type BodyOf,

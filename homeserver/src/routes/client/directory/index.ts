@@ -3,8 +3,8 @@
  * PUT/GET/DELETE /directory/room/{roomAlias}, GET /rooms/{roomId}/aliases,
  * GET/PUT /directory/list/room/{roomId}, GET/POST /publicRooms.
  */
-import { MatrixError } from "@hearth/federation";
-import { clientPaths, ok, type Route } from "../../../http/route.js";
+import { clientApi, MatrixError } from "@hearth/federation";
+import { clientPaths, fromEndpoint, ok, type Route } from "../../../http/route.js";
 import { optionalObject, optionalString, queryInteger, requiredString } from "../../../http/validate.js";
 import type { DirectoryService } from "../../../services/rooms/directory-service.js";
 import { roomIdParam } from "../rooms/parse.js";
@@ -96,9 +96,7 @@ export function directoryRoutes(directory: DirectoryService): Route[] {
     },
     // POST /_matrix/client/v3/publicRooms
     {
-      method: "POST",
-      paths: clientPaths("/publicRooms"),
-      auth: "required",
+      ...fromEndpoint(clientApi.queryPublicRooms),
       async handler(req) {
         const body = await req.json();
         const limit = body.limit;
