@@ -10,6 +10,7 @@ import {
   clientApi,
   type LoginResponse,
   MatrixError,
+  type ResponseOf,
   type SyncResponse,
 } from "@hearth/federation/client";
 import { Emitter } from "./emitter.js";
@@ -576,6 +577,52 @@ export class MatrixClient extends Emitter<ClientEvents> {
   async #waitForMembership(roomId: string, membership: Membership): Promise<void> {
     if (!this.syncing) return;
     await this.waitFor(() => this.room(roomId)?.membership === membership);
+  }
+
+  /** Kicks `userId` from a room (they may join again). */
+  async kick(roomId: string, userId: string, reason?: string): Promise<void> {
+    await this.http.call(clientApi.kickUser, {
+      params: { roomId },
+      body: { user_id: userId, ...(reason ? { reason } : {}) },
+    });
+  }
+
+  /** Bans `userId` from a room. */
+  async ban(roomId: string, userId: string, reason?: string): Promise<void> {
+    await this.http.call(clientApi.banUser, {
+      params: { roomId },
+      body: { user_id: userId, ...(reason ? { reason } : {}) },
+    });
+  }
+
+  /** Lifts `userId`'s ban from a room. */
+  async unban(roomId: string, userId: string, reason?: string): Promise<void> {
+    await this.http.call(clientApi.unbanUser, {
+      params: { roomId },
+      body: { user_id: userId, ...(reason ? { reason } : {}) },
+    });
+  }
+
+  /**
+   * A page of the public room directory (`POST /publicRooms`): of this server, or of `server`;
+   * `search` filters by name, topic and alias; `since` is the previous page's `next_batch`.
+   */
+  publicRooms(
+    options: {
+      readonly limit?: number;
+      readonly since?: string;
+      readonly search?: string;
+      readonly server?: string;
+    } = {},
+  ): Promise<ResponseOf<typeof clientApi.queryPublicRooms>> {
+    return this.http.call(clientApi.queryPublicRooms, {
+      query: options.server ? { server: options.server } : {},
+      body: {
+        ...(options.limit !== undefined ? { limit: options.limit } : {}),
+        ...(options.since ? { since: options.since } : {}),
+        ...(options.search ? { filter: { generic_search_term: options.search } } : {}),
+      },
+    });
   }
 
   /** Creates a direct chat with `userId` (invites them, marks it in `m.direct`). */

@@ -2,6 +2,7 @@
 export {
   type Member,
   type Membership,
+  type PowerAction,
   type Receipt,
   Room,
   type RoomContext,

@@ -112,3 +112,63 @@ describe("Room list data", () => {
     expect(r.readBy("$1")).toEqual(["@a:x"]);
   });
 });
+
+describe("Room power levels (spec: m.room.power_levels)", () => {
+  const create = (sender: string, version: string, extra: Record<string, unknown> = {}): BasicEvent => ({
+    type: "m.room.create",
+    state_key: "",
+    sender,
+    content: { room_version: version, ...extra },
+  });
+  const pl = (content: Record<string, unknown>): BasicEvent => ({
+    type: "m.room.power_levels",
+    state_key: "",
+    sender: ME,
+    content,
+  });
+
+  it("without a power levels event, the creator has 100 and others 0, with the default levels", () => {
+    const r = room([create(ME, "11")]);
+    expect(r.powerLevel()).toBe(100);
+    expect(r.powerLevel("@a:x")).toBe(0);
+    expect(r.canDo("kick")).toBe(true);
+    expect(r.canDo("invite", "@a:x")).toBe(true);
+    expect(r.canDo("ban", "@a:x")).toBe(false);
+    expect(r.canSend("m.room.name", { state: true }, "@a:x")).toBe(true);
+    // Versions 1-10 name the creator in the content.
+    expect(room([create("@other:x", "10", { creator: ME })]).powerLevel()).toBe(100);
+  });
+
+  it("reads users, users_default and the action levels, strings included", () => {
+    const r = room([
+      create("@c:x", "10", { creator: "@c:x" }),
+      pl({
+        users: { [ME]: "50", "@a:x": 100 },
+        users_default: 10,
+        kick: 60,
+        invite: 20,
+        events: { "m.room.topic": 5 },
+      }),
+    ]);
+    expect(r.powerLevel()).toBe(50);
+    expect(r.powerLevel("@b:x")).toBe(10);
+    expect(r.canDo("kick")).toBe(false);
+    expect(r.canDo("ban")).toBe(true);
+    expect(r.canDo("invite", "@b:x")).toBe(false);
+    expect(r.canSend("m.room.message", {}, "@b:x")).toBe(true);
+    expect(r.canSend("m.room.name", { state: true }, "@b:x")).toBe(false);
+    expect(r.canSend("m.room.topic", { state: true }, "@b:x")).toBe(true);
+    expect(r.canModerate("ban", "@b:x")).toBe(true);
+    expect(r.canModerate("ban", "@a:x")).toBe(false);
+    expect(r.canRedact({ sender: ME })).toBe(true);
+    expect(r.canRedact({ sender: "@b:x" })).toBe(true);
+  });
+
+  it("gives room version 12 creators infinite power", () => {
+    const r = room([create(ME, "12", { additional_creators: ["@a:x"] }), pl({ users: { "@b:x": 100 } })]);
+    expect(r.powerLevel()).toBe(Number.POSITIVE_INFINITY);
+    expect(r.powerLevel("@a:x")).toBe(Number.POSITIVE_INFINITY);
+    expect(r.canModerate("kick", "@b:x")).toBe(true);
+    expect(r.canModerate("kick", "@a:x")).toBe(false);
+  });
+});

@@ -4,7 +4,7 @@
  * the name (the spec's "Calculating the display name for a room"), avatar, last message, whether it
  * is a direct chat. Pure data, filled by the sync accumulator.
  */
-import type { BasicEvent, ClientEvent } from "@hearth/federation/client";
+import { type BasicEvent, type ClientEvent, ROOM_VERSIONS } from "@hearth/federation/client";
 import { Timeline, type TimelineEvent } from "./timeline.js";
 
 /** A user's membership of a room. */
@@ -53,6 +53,19 @@ export interface RoomSummary {
 export interface UnreadCounts {
   notificationCount: number;
   highlightCount: number;
+}
+
+/** The moderation actions whose required power level `m.room.power_levels` sets at its top level. */
+export type PowerAction = "invite" | "kick" | "ban" | "redact";
+
+/** The spec's default level for each action ("m.room.power_levels"). */
+const ACTION_DEFAULTS: Readonly<Record<PowerAction, number>> = { invite: 0, kick: 50, ban: 50, redact: 50 };
+
+/** A power level value: an integer, or (older room versions) an integer-looking string. */
+function level(v: unknown): number | undefined {
+  if (typeof v === "number" && Number.isFinite(v)) return Math.trunc(v);
+  if (typeof v === "string" && /^\s*[+-]?\d+\s*$/.test(v)) return Number.parseInt(v, 10);
+  return undefined;
 }
 
 /** Types counted as messages for {@link Room.lastMessage}. */
@@ -201,6 +214,84 @@ export class Room {
   get inviter(): string | undefined {
     const own = this.getState("m.room.member", this.context.userId);
     return own?.content.membership === "invite" ? own.sender : undefined;
+  }
+
+  // ---- Power levels ("m.room.power_levels") ---------------------------------------------------------
+
+  /**
+   * The creators with infinite power level (room version 12: the create event's sender and
+   * `additional_creators`), or `undefined` in versions where creators are ordinary users.
+   */
+  #infiniteCreators(): Set<string> | undefined {
+    const create = this.getState("m.room.create");
+    if (!create) return undefined;
+    const rules = ROOM_VERSIONS.get(this.roomVersion ?? "1");
+    if (rules?.auth.creators !== "create-sender-and-additional-infinite") return undefined;
+    const extra = create.content.additional_creators;
+    return new Set(
+      [create.sender, ...(Array.isArray(extra) ? extra : [])].filter(
+        (u): u is string => typeof u === "string",
+      ),
+    );
+  }
+
+  /**
+   * `userId`'s power level: `Infinity` for a creator in room version 12; without a power levels
+   * event, 100 for the creator and 0 for everyone else; else `users`, then `users_default`.
+   */
+  powerLevel(userId: string = this.context.userId): number {
+    if (this.#infiniteCreators()?.has(userId)) return Number.POSITIVE_INFINITY;
+    const pl = this.getState("m.room.power_levels")?.content;
+    if (!pl) {
+      const create = this.getState("m.room.create");
+      const creator =
+        ROOM_VERSIONS.get(this.roomVersion ?? "1")?.auth.creators === "content-creator"
+          ? create?.content.creator
+          : create?.sender;
+      return creator === userId ? 100 : 0;
+    }
+    const users = pl.users && typeof pl.users === "object" ? (pl.users as Record<string, unknown>) : {};
+    return level(users[userId]) ?? level(pl.users_default) ?? 0;
+  }
+
+  /** The level `action` needs (the spec's defaults when unset). */
+  requiredLevel(action: PowerAction): number {
+    return level(this.getState("m.room.power_levels")?.content[action]) ?? ACTION_DEFAULTS[action];
+  }
+
+  /** The level sending an event of `type` needs (`events`, else `state_default` or `events_default`). */
+  requiredLevelToSend(type: string, options: { readonly state?: boolean } = {}): number {
+    const pl = this.getState("m.room.power_levels")?.content;
+    if (!pl) return 0;
+    const events = pl.events && typeof pl.events === "object" ? (pl.events as Record<string, unknown>) : {};
+    return (
+      level(events[type]) ??
+      (options.state ? (level(pl.state_default) ?? 50) : (level(pl.events_default) ?? 0))
+    );
+  }
+
+  /** Whether `userId` (default: this user) may `action` at all. */
+  canDo(action: PowerAction, userId: string = this.context.userId): boolean {
+    return this.powerLevel(userId) >= this.requiredLevel(action);
+  }
+
+  /** Whether `userId` (default: this user) may send an event of `type`. */
+  canSend(type: string, options: { readonly state?: boolean } = {}, userId = this.context.userId): boolean {
+    return this.powerLevel(userId) >= this.requiredLevelToSend(type, options);
+  }
+
+  /**
+   * Whether this user may kick or ban `targetUserId`: the action's level, and a level above the
+   * target's (the authorization rules for `m.room.member`).
+   */
+  canModerate(action: "kick" | "ban", targetUserId: string): boolean {
+    const mine = this.powerLevel();
+    return mine >= this.requiredLevel(action) && mine > this.powerLevel(targetUserId);
+  }
+
+  /** Whether this user may redact `event`: their own always, others' with the `redact` level. */
+  canRedact(event: { readonly sender: string }): boolean {
+    return event.sender === this.context.userId || this.canDo("redact");
   }
 
   // ---- Room list ----------------------------------------------------------------------------------
