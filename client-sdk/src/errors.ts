@@ -14,8 +14,11 @@ export { type ErrCode, MatrixError } from "@hearth/federation/client";
  */
 export class ConnectionError extends Error {
   override readonly name: string = "ConnectionError";
-  constructor(message: string, options?: { cause?: unknown }) {
+  /** Whether no response came within the request's timeout (rather than the connection failing). */
+  readonly timedOut: boolean;
+  constructor(message: string, options?: { cause?: unknown; timedOut?: boolean }) {
     super(message, options);
+    this.timedOut = options?.timedOut ?? false;
   }
 }
 

@@ -33,18 +33,18 @@ describe("SDK over /sync long-polling (ws_sync off, rate limits on)", () => {
     return res;
   };
   /**
-   * What happens to alice's next send request: it fails before reaching the server (`down`), or
-   * reaches it and the response is lost on the way back (`lose-response`).
+   * What happens to alice's next send requests, one each: fail before reaching the server (`down`),
+   * or reach it and lose the response on the way back (`lose-response`). (The SDK tries a GET or PUT
+   * a second time at once when the connection fails, so a send fails only if both attempts do.)
    */
-  let nextSend: "ok" | "down" | "lose-response" = "ok";
+  const sendFates: Array<"down" | "lose-response"> = [];
 
   beforeAll(async () => {
     hs = await group.start({ env: { HEARTH_WS_SYNC: "off", HEARTH_RATE_LIMITS: "on" } });
     alice = testClient(hs.url, {
       fetch: async (url, init) => {
         const isSend = init?.method === "PUT" && url.includes("/send/");
-        const fate = isSend ? nextSend : "ok";
-        if (isSend) nextSend = "ok";
+        const fate = isSend ? sendFates.shift() : undefined;
         if (fate === "down") throw new TypeError("fetch failed (connection refused)");
         const res = await fetch(url, init);
         if (fate === "lose-response") {
@@ -57,13 +57,15 @@ describe("SDK over /sync long-polling (ws_sync off, rate limits on)", () => {
     bob = testClient(hs.url);
     await alice.register({ username: "alice", password: PASSWORD });
     await bob.register({ username: "bob", password: PASSWORD });
-  }, 90_000);
+  }, 120_000);
   afterAll(async () => {
     await Promise.allSettled([alice?.stop(), bob?.stop()]);
     await group.cleanup();
   });
 
-  it("falls back to /sync when /versions does not offer the stream, and works", async () => {
+  it("falls back to /sync when /versions does not offer the stream, and works", {
+    timeout: 120_000,
+  }, async () => {
     await Promise.all([alice.start(), bob.start()]);
     expect(alice.syncTransport).toBe("long-poll");
     expect(bob.syncTransport).toBe("long-poll");
@@ -98,7 +100,9 @@ describe("SDK over /sync long-polling (ws_sync off, rate limits on)", () => {
     expect(alice.room(roomId)!.lastMessage?.content.body).toBe("poll 9");
   });
 
-  it("local echo: pending → sent → synced; failed when offline; one event after a retry", async () => {
+  it("local echo: pending → sent → synced; failed when offline; one event after a retry", {
+    timeout: 120_000,
+  }, async () => {
     const statuses: Array<[SendStatus | undefined, boolean]> = [];
     const off = alice.on("localEcho", (item) => statuses.push([item.status, item.synced]));
     await alice.sendText(roomId, "echo me");
@@ -107,7 +111,7 @@ describe("SDK over /sync long-polling (ws_sync off, rate limits on)", () => {
     expect(statuses[0]).toEqual(["pending", false]);
     expect(statuses.at(-1)).toEqual(["sent", true]);
 
-    nextSend = "down";
+    sendFates.push("down", "down");
     await expect(alice.sendText(roomId, "sent while offline")).rejects.toBeInstanceOf(ConnectionError);
     const [failed] = alice.failedSends(roomId);
     expect(failed?.item.status).toBe("failed");
@@ -122,11 +126,14 @@ describe("SDK over /sync long-polling (ws_sync off, rate limits on)", () => {
 
     // A retry after a lost response: the server had the event; the retry gets the same one back.
     await alice.stop();
-    nextSend = "lose-response";
+    sendFates.push("lose-response", "lose-response");
     await expect(alice.sendText(roomId, "response lost")).rejects.toBeInstanceOf(ConnectionError);
     const [lost] = alice.failedSends(roomId);
     const again = await alice.retry(roomId, lost!.item.txnId!);
     expect(again.eventId).toMatch(/^\$/);
+    // One lost response alone is recovered by the SDK's immediate second attempt.
+    sendFates.push("lose-response");
+    const recovered = await alice.sendText(roomId, "one response lost");
     await alice.start();
 
     // The room holds each of them once (read over raw HTTP, not through the SDK).
@@ -137,12 +144,21 @@ describe("SDK over /sync long-polling (ws_sync off, rate limits on)", () => {
     const inRoom = (res.body.chunk as Array<{ content: { body?: string } }>).map((e) => e.content.body);
     expect(inRoom.filter((b) => b === "sent while offline")).toHaveLength(1);
     expect(inRoom.filter((b) => b === "response lost")).toHaveLength(1);
-    const mine = alice.room(roomId)!.timeline.filter((e) => e.content.body === "response lost");
-    expect(mine).toHaveLength(1);
-    expect(mine[0]!.eventId).toBe(again.eventId);
+    expect(inRoom.filter((b) => b === "one response lost")).toHaveLength(1);
+    for (const [body, eventId] of [
+      ["response lost", again.eventId],
+      ["one response lost", recovered.eventId],
+    ]) {
+      await alice.waitFor(() => alice.room(roomId)!.liveTimeline.byId(eventId!)?.synced === true);
+      const mine = alice.room(roomId)!.timeline.filter((e) => e.content.body === body);
+      expect(mine).toHaveLength(1);
+      expect(mine[0]!.eventId).toBe(eventId);
+    }
   });
 
-  it("retries M_LIMIT_EXCEEDED after retry_after_ms, a bounded number of times", async () => {
+  it("retries M_LIMIT_EXCEEDED after retry_after_ms, a bounded number of times", {
+    timeout: 120_000,
+  }, async () => {
     // Logins are limited to a burst of 5, then one every 2 s (per address): log in 6 times at once.
     const sessions = await Promise.all(
       Array.from({ length: 6 }, () =>

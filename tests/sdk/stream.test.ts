@@ -42,7 +42,9 @@ describe("SDK over the WebSocket stream", () => {
     if (storeDir) await rm(storeDir, { recursive: true, force: true });
   });
 
-  it("loses and repeats nothing when the server is killed mid-conversation", async () => {
+  it("loses and repeats nothing when the server is killed mid-conversation", {
+    timeout: 120_000,
+  }, async () => {
     hs = await group.start();
     storeDir = await mkdtemp(join(tmpdir(), "hearth-sdk-store-"));
     alice = testClient(hs.url);
@@ -139,7 +141,7 @@ describe("SDK over the WebSocket stream", () => {
     }
   });
 
-  it("a restarted client resumes from the next_batch saved in its store", async () => {
+  it("a restarted client resumes from the next_batch saved in its store", { timeout: 120_000 }, async () => {
     const before = timelineBodies(bob, roomId);
     await bob.stop();
     const missed = ["missed 1", "missed 2", "missed 3"];
@@ -157,7 +159,9 @@ describe("SDK over the WebSocket stream", () => {
     expect(bodies).toEqual([...before, ...missed]);
   });
 
-  it("relations, receipts, typing, presence, media, gaps and direct chats, end to end", async () => {
+  it("relations, receipts, typing, presence, media, gaps and direct chats, end to end", {
+    timeout: 120_000,
+  }, async () => {
     const ob = observe(bob, roomId);
     const { eventId: root } = await alice.sendText(roomId, "root message");
     await bob.waitFor(() => bob.room(roomId)!.liveTimeline.byId(root) !== undefined);
@@ -200,9 +204,9 @@ describe("SDK over the WebSocket stream", () => {
       "receipt",
       (rid, userId, r) => rid === roomId && userId === bob.userId && receipts.push(r.eventId),
     );
-    await bob.markRead(roomId);
     const lastId = bob.room(roomId)!.timeline.findLast((e) => e.synced)!.eventId!;
-    await until("alice sees bob's receipt", () => receipts.includes(lastId));
+    await bob.markRead(roomId, lastId);
+    await until(`alice sees bob's receipt for ${lastId} (saw ${receipts})`, () => receipts.includes(lastId));
     expect(alice.room(roomId)!.readBy(lastId)).toContain(bob.userId);
     await bob.waitFor(() => bob.room(roomId)!.fullyReadEventId === lastId);
     expect(bob.room(roomId)!.fullyReadEventId).toBe(lastId);

@@ -108,4 +108,18 @@ describe("HttpApi", () => {
     });
     await expect(slow.call(clientApi.getVersions, {})).rejects.toThrow(/no response in 20 ms/);
   });
+
+  it("tries a GET or PUT once more when the connection fails, never a POST", async () => {
+    let calls = 0;
+    const flaky = async () => {
+      if (calls++ % 2 === 0) throw new TypeError("fetch failed: other side closed");
+      return Response.json({ versions: [], room_id: "!r:x" });
+    };
+    const api = new HttpApi({ baseUrl: "http://hs", fetch: flaky });
+    await api.call(clientApi.getVersions, {});
+    expect(calls).toBe(2);
+    calls = 0;
+    await expect(api.call(clientApi.createRoom, { body: {} })).rejects.toBeInstanceOf(ConnectionError);
+    expect(calls).toBe(1);
+  });
 });

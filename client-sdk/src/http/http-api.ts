@@ -271,7 +271,17 @@ export class HttpApi {
     const token = this.#token();
     const wantsAuth = opts.auth ?? endpoint.auth !== "none";
     if (wantsAuth && token) init.headers.authorization = `Bearer ${token}`;
-    const res = await this.#send(url, init, opts.signal, opts.timeoutMs ?? this.#timeoutMs);
+    const timeoutMs = opts.timeoutMs ?? this.#timeoutMs;
+    let res: Response;
+    try {
+      res = await this.#send(url, init, opts.signal, timeoutMs);
+    } catch (e) {
+      // A keep-alive connection the server closed just as it was reused fails at once; GET and PUT
+      // (idempotent: sends carry a transaction ID) are tried once more on a fresh connection.
+      if (!(e instanceof ConnectionError) || e.timedOut || (init.method !== "GET" && init.method !== "PUT"))
+        throw e;
+      res = await this.#send(url, init, opts.signal, timeoutMs);
+    }
     if (!res.ok) throw errorFromResponse(res.status, await res.text(), res.headers.get("retry-after"));
     return res;
   }
@@ -294,7 +304,8 @@ export class HttpApi {
       return await this.#fetch(url, { ...init, signal: controller.signal });
     } catch (e) {
       if (signal?.aborted) throw new AbortedError("aborted");
-      if (timedOut) throw new ConnectionError(`${init.method} ${url}: no response in ${timeoutMs} ms`);
+      if (timedOut)
+        throw new ConnectionError(`${init.method} ${url}: no response in ${timeoutMs} ms`, { timedOut });
       throw new ConnectionError(`${init.method} ${url}: ${(e as Error).message}`, { cause: e });
     } finally {
       if (timer !== undefined) clearTimeout(timer);
