@@ -25,9 +25,18 @@ export function sendJoinV1(membership: FederatedMembership): FederationRoute {
     auth: "x-matrix",
     roomParam: "roomId",
     handler: async (req) => {
-      const answer = await membership.sendJoin(req.origin, req.param("roomId"), req.param("eventId"), await req.json());
+      const answer = await membership.sendJoin(
+        req.origin,
+        req.param("roomId"),
+        req.param("eventId"),
+        await req.json(),
+      );
       // v1 predates partial-state joins: only the fields v1 defines.
-      const { origin, auth_chain, state } = answer as { origin: unknown; auth_chain: unknown; state: unknown };
+      const { origin, auth_chain, state } = answer as {
+        origin: unknown;
+        auth_chain: unknown;
+        state: unknown;
+      };
       return ok([200, { origin, auth_chain, state }]);
     },
   };

@@ -763,5 +763,7 @@ function isUnrecognized(e: unknown): boolean {
 /** The body of a v1 membership answer: `[200, {…}]` (or the object itself, from lenient servers). */
 function legacyAnswer(json: unknown): Record<string, unknown> {
   const body = Array.isArray(json) ? json[1] : json;
-  return typeof body === "object" && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>) : {};
+  return typeof body === "object" && body !== null && !Array.isArray(body)
+    ? (body as Record<string, unknown>)
+    : {};
 }
