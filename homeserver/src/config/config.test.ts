@@ -20,6 +20,18 @@ describe("config", () => {
     expect(buildConfig({ server_name: "example.org" }, {}).registration).toBe("closed");
   });
 
+  it("allows guests by default exactly when registration is open", () => {
+    expect(buildConfig({}, {}).allowGuestAccess).toBe(true);
+    expect(buildConfig({ server_name: "example.org" }, {}).allowGuestAccess).toBe(false);
+    expect(buildConfig({ registration: "token" }, {}).allowGuestAccess).toBe(false);
+    expect(buildConfig({ server_name: "example.org", registration: "open" }, {}).allowGuestAccess).toBe(true);
+    expect(buildConfig({ allow_guest_access: false }, {}).allowGuestAccess).toBe(false);
+    expect(
+      buildConfig({ server_name: "example.org" }, { HEARTH_ALLOW_GUEST_ACCESS: "true" }).allowGuestAccess,
+    ).toBe(true);
+    expect(() => buildConfig({ allow_guest_access: "maybe" }, {})).toThrow(/allow_guest_access/);
+  });
+
   it("lets environment variables override the file", () => {
     const c = buildConfig(
       { server_name: "file.org", bind: "0.0.0.0:1" },

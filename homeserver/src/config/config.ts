@@ -30,6 +30,11 @@ export interface HearthConfig {
   /** Where the database, signing key and other state live; absolute. */
   readonly dataDir: string;
   readonly registration: RegistrationMode;
+  /**
+   * Whether `POST /register?kind=guest` creates guest accounts (Client-Server API, "Guest Access").
+   * Defaults to on exactly when registration is `open`.
+   */
+  readonly allowGuestAccess: boolean;
   /** Secret for `/_synapse/admin/v1/register`-style shared-secret registration (the CLI uses it). */
   readonly registrationSharedSecret: string | undefined;
   /** Rate limits; `undefined` when disabled. */
@@ -114,6 +119,7 @@ const ENV: Record<string, string> = {
   data_dir: "HEARTH_DATA_DIR",
   registration: "HEARTH_REGISTRATION",
   registration_shared_secret: "HEARTH_REGISTRATION_SHARED_SECRET",
+  allow_guest_access: "HEARTH_ALLOW_GUEST_ACCESS",
   rate_limits: "HEARTH_RATE_LIMITS",
   log_level: "HEARTH_LOG_LEVEL",
   default_room_version: "HEARTH_DEFAULT_ROOM_VERSION",
@@ -274,6 +280,8 @@ export function buildConfig(
     bind,
     dataDir: resolve(base, dataDir),
     registration,
+    // Guests are a kind of registration: open registration lets them in unless told otherwise.
+    allowGuestAccess: parseBoolean("allow_guest_access", raw.allow_guest_access, registration === "open"),
     registrationSharedSecret: secret as string | undefined,
     rateLimits: parseRateLimits("rate_limits", raw.rate_limits),
     logLevel: oneOf(

@@ -78,11 +78,6 @@ export function createApp(deps: AppDeps): Hono {
           else if (route.auth === "required")
             throw new MatrixError("M_MISSING_TOKEN", "Missing access token");
         }
-        if (route.rateLimit) {
-          // The peer address, not X-Forwarded-For: any client could set that header to dodge limits.
-          const who = requester?.userId ?? remoteAddress(c);
-          deps.rateLimiter.take(route.rateLimit, who);
-        }
         const ctx: RequestContext = {
           c,
           requester,
@@ -103,6 +98,14 @@ export function createApp(deps: AppDeps): Hono {
             return new Uint8Array(await readBytes(c, maxBytes));
           },
         };
+        if (requester?.isGuest && !guestMay(route, ctx)) {
+          throw new MatrixError("M_GUEST_ACCESS_FORBIDDEN", "Guest accounts may not use this endpoint");
+        }
+        if (route.rateLimit) {
+          // The peer address, not X-Forwarded-For: any client could set that header to dodge limits.
+          const who = requester?.userId ?? remoteAddress(c);
+          deps.rateLimiter.take(route.rateLimit, who);
+        }
         const res = await route.handler(ctx);
         if (res.raw) {
           return c.body(res.raw.bytes as Uint8Array<ArrayBuffer>, (res.status ?? 200) as 200, {
@@ -125,6 +128,12 @@ export function createApp(deps: AppDeps): Hono {
   });
 
   return app;
+}
+
+/** Whether a guest may make this request ({@link Route.guest}). */
+function guestMay(route: Route, ctx: RequestContext): boolean {
+  if (route.guest === undefined) return false;
+  return route.guest === true || route.guest(ctx);
 }
 
 function remoteAddress(c: Context): string {

@@ -52,6 +52,13 @@ export interface Route {
   /** Hono path patterns (`:param`); several for aliases (r0, trailing empty state key). */
   readonly paths: readonly string[];
   readonly auth: "required" | "optional" | "none";
+  /**
+   * Whether guest accounts may call it (Client-Server API, "Guest Access", "Client behaviour"):
+   * `true`, or a test of the request for endpoints guests may use only in part (one profile field,
+   * `/events` with a `room_id`). Absent: a guest's request is refused with 403
+   * `M_GUEST_ACCESS_FORBIDDEN` before the handler runs. The list: `specs/guest-access.md`.
+   */
+  readonly guest?: true | ((req: RequestContext) => boolean);
   /** A rate limit applied per requester (or per IP when unauthenticated). */
   readonly rateLimit?: RateLimitName;
   handler(req: RequestContext): Promise<RouteResponse> | RouteResponse;

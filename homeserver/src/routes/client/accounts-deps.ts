@@ -12,6 +12,8 @@ export interface AccountRouteDeps {
   readonly accounts: AccountService;
   readonly uia: UserInteractiveAuth;
   readonly registration: RegistrationMode;
+  /** Whether guest accounts may be registered (`allow_guest_access`). */
+  readonly allowGuestAccess: boolean;
   readonly serverName: string;
   /** Profiles of other servers' users (federation), when federation runs. */
   readonly remoteProfile?: (userId: string) => Promise<Record<string, unknown> | undefined>;

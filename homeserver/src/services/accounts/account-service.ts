@@ -29,6 +29,7 @@ import { DEFAULT_SCRYPT_PARAMS, hashPassword, type ScryptParams, verifyPassword 
 import {
   newAccessToken,
   newDeviceId,
+  newGuestLocalpart,
   newLocalpart,
   newRefreshToken,
   newRegistrationToken,
@@ -126,6 +127,20 @@ export interface RegisterOptions {
   readonly ip?: string;
   /** The initial display name; the localpart when absent. */
   readonly displayname?: string;
+}
+
+/** How to register a guest account (Client-Server API, "Guest Access"). */
+export interface GuestRegisterOptions {
+  readonly initialDeviceDisplayName?: string;
+  readonly ip?: string;
+}
+
+/** How to turn a guest account into a full account: a registration that keeps the guest's user ID. */
+export interface GuestUpgradeOptions extends Omit<RegisterOptions, "localpart" | "admin" | "displayname"> {
+  /** The guest's localpart (the registration's `username`). */
+  readonly localpart: string;
+  /** The guest's access token (`guest_access_token`), proving the caller is that guest. */
+  readonly guestAccessToken: string;
 }
 
 /** How to log in (password already checked or to be checked). */
@@ -313,13 +328,7 @@ export class AccountService implements ProfileReader, AdminChecker {
         throw new MatrixError("M_USER_IN_USE", "User ID already taken.");
       const now = this.#now();
       const ops: WriteOp[] = [];
-      if (options.registrationToken) {
-        const record = await this.#s.registrationTokens.get(options.registrationToken);
-        if (!record || !this.#tokenUsable(record)) {
-          throw new MatrixError("M_UNAUTHORIZED", "The registration token is no longer valid");
-        }
-        ops.push(this.#s.registrationTokens.put({ ...record, completed: record.completed + 1 }));
-      }
+      if (options.registrationToken) ops.push(await this.#useRegistrationToken(options.registrationToken));
       const account: AccountRecord = {
         userId,
         password,
@@ -339,6 +348,102 @@ export class AccountService implements ProfileReader, AdminChecker {
       this.#devicesChanged(userId);
       return { userId, login: login.result };
     });
+  }
+
+  /**
+   * Registers a guest account: a numeric localpart, no password, and a login on a new device
+   * (Client-Server API, "Guest Access"). Its access tokens carry {@link Requester.isGuest}.
+   */
+  async registerGuest(options: GuestRegisterOptions): Promise<LoginResult> {
+    return this.#locks.run(REGISTER_LOCK, async () => {
+      let localpart: string;
+      do localpart = newGuestLocalpart();
+      while (await this.#s.accounts.get(this.userIdFor(localpart)));
+      const userId = this.userIdFor(localpart);
+      const account: AccountRecord = {
+        userId,
+        password: null,
+        admin: false,
+        isGuest: true,
+        createdTs: this.#now(),
+        deactivatedTs: null,
+      };
+      // No display name: clients show the user ID until the guest sets one.
+      const ops: WriteOp[] = [this.#s.accounts.put(account), this.#s.profiles.put(userId, {})];
+      const login = await this.#sessionOps(userId, options, true);
+      await this.#commit([...ops, ...login.ops], login.revoked);
+      this.#devicesChanged(userId);
+      return login.result;
+    });
+  }
+
+  /** Whether `userId` is a local guest account. */
+  async isGuest(userId: string): Promise<boolean> {
+    return (await this.#s.accounts.get(userId))?.isGuest === true;
+  }
+
+  /**
+   * Checks that `guestAccessToken` is a current access token of the guest account `username` names
+   * ("Guest Access": a guest upgrades by registering with its `guest_access_token` and its localpart
+   * as `username`), and returns that localpart. Otherwise 403 `M_FORBIDDEN`: the user ID is taken,
+   * and the caller has not shown it is the guest who holds it.
+   */
+  async checkGuestUpgrade(username: string, guestAccessToken: string): Promise<string> {
+    const localpart = foldUsername(username);
+    await this.#guestSession(this.userIdFor(localpart), guestAccessToken);
+    return localpart;
+  }
+
+  /** The guest account `userId` and its session for `token`, or 403 `M_FORBIDDEN`. */
+  async #guestSession(userId: string, token: string): Promise<AccountRecord> {
+    const session = await this.#s.accessTokens.get(tokenHash(token));
+    const account = await this.#s.accounts.get(userId);
+    const current = session !== undefined && (session.expiresTs === null || this.#now() < session.expiresTs);
+    if (!current || session.userId !== userId || !account?.isGuest || account.deactivatedTs !== null) {
+      throw new MatrixError(
+        "M_FORBIDDEN",
+        "Cannot register a taken user ID without valid guest credentials for that user",
+      );
+    }
+    return account;
+  }
+
+  /**
+   * Turns a guest account into a full account that keeps its user ID, rooms, devices and data
+   * (Client-Server API, "Guest Access"): sets the password, consumes the registration token, and
+   * makes every access token of the account a full user's (the guest's own token keeps working).
+   * Logs in on a new or given device unless `inhibitLogin`, like {@link register}.
+   */
+  async upgradeGuest(options: GuestUpgradeOptions): Promise<RegisterResult> {
+    const password =
+      options.password !== undefined ? await hashPassword(options.password, this.#scrypt) : null;
+    const userId = this.userIdFor(options.localpart);
+    return this.#locks.run(REGISTER_LOCK, () =>
+      this.#locks.run(userId, async () => {
+        const account = await this.#guestSession(userId, options.guestAccessToken);
+        const ops: WriteOp[] = [];
+        if (options.registrationToken) ops.push(await this.#useRegistrationToken(options.registrationToken));
+        ops.push(this.#s.accounts.put({ ...account, isGuest: false, password }));
+        // The guest's sessions become a full user's: rewritten, and dropped from the cache.
+        const refreshed: string[] = [];
+        for (const device of await this.#s.devices.list(userId)) {
+          const hash = device.accessHash;
+          const session = hash !== null ? await this.#s.accessTokens.get(hash) : undefined;
+          if (hash === null || !session) continue;
+          ops.push(this.#s.accessTokens.put(hash, { ...session, isGuest: false }));
+          refreshed.push(hash);
+        }
+        if (options.inhibitLogin) {
+          await this.#commit(ops, refreshed);
+          return { userId };
+        }
+        const login = await this.#sessionOps(userId, options, false);
+        await this.#commit([...ops, ...login.ops], [...refreshed, ...login.revoked]);
+        if (login.revoked[0] !== null) this.#sessionsRevoked(userId, [login.result.deviceId]);
+        this.#devicesChanged(userId);
+        return { userId, login: login.result };
+      }),
+    );
   }
 
   /**
@@ -784,6 +889,15 @@ export class AccountService implements ProfileReader, AdminChecker {
   async isRegistrationTokenValid(token: string): Promise<boolean> {
     const record = await this.#s.registrationTokens.get(token);
     return record !== undefined && this.#tokenUsable(record);
+  }
+
+  /** The write that counts one registration against a registration token; run under the register lock. */
+  async #useRegistrationToken(token: string): Promise<WriteOp> {
+    const record = await this.#s.registrationTokens.get(token);
+    if (!record || !this.#tokenUsable(record)) {
+      throw new MatrixError("M_UNAUTHORIZED", "The registration token is no longer valid");
+    }
+    return this.#s.registrationTokens.put({ ...record, completed: record.completed + 1 });
   }
 
   #tokenUsable(record: RegistrationTokenRecord): boolean {

@@ -51,6 +51,7 @@ export function accountsModule(
     accounts,
     uia,
     registration: ctx.config.registration,
+    allowGuestAccess: ctx.config.allowGuestAccess,
     serverName: ctx.config.serverName,
     ...(effects.remoteProfile ? { remoteProfile: (userId: string) => effects.remoteProfile!(userId) } : {}),
   };

@@ -45,6 +45,15 @@ export function newLocalpart(): string {
   return `u${randomFrom("abcdefghijklmnopqrstuvwxyz0123456789", 11)}`;
 }
 
+/**
+ * A localpart for a guest account: ten decimal digits, not starting with 0. Guest user IDs are
+ * numeric, as Synapse's are, but random rather than sequential, so they do not tell how many guests
+ * a server has had.
+ */
+export function newGuestLocalpart(): string {
+  return String(randomInt(1_000_000_000, 10_000_000_000));
+}
+
 /** A random password for accounts created without one by an administrator. */
 export function newPassword(): string {
   return randomBytes(18).toString("base64url");

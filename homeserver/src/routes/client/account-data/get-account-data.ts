@@ -16,6 +16,7 @@ export function getGlobalAccountData(accountData: AccountDataService): Route {
     method: "GET",
     paths: clientPaths("/user/:userId/account_data/:type"),
     auth: "required",
+    guest: true,
     async handler(req) {
       const userId = ownUserParam(req.param("userId"), req.user(), "get account data");
       const type = eventTypeParam(req.param("type"));
@@ -32,6 +33,7 @@ export function getRoomAccountData(accountData: AccountDataService): Route {
     method: "GET",
     paths: clientPaths("/user/:userId/rooms/:roomId/account_data/:type"),
     auth: "required",
+    guest: true,
     async handler(req) {
       const userId = ownUserParam(req.param("userId"), req.user(), "get account data");
       const roomId = roomIdParam(req.param("roomId"));

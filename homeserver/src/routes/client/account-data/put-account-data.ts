@@ -10,6 +10,7 @@ import { eventTypeParam, roomIdParam } from "../rooms/parse.js";
 export function putGlobalAccountData(accountData: AccountDataService): Route {
   return {
     ...fromEndpoint(clientApi.setAccountData),
+    guest: true,
     async handler(req) {
       const userId = ownUserParam(req.param("userId"), req.user(), "add account data");
       const type = eventTypeParam(req.param("type"));
@@ -23,6 +24,7 @@ export function putGlobalAccountData(accountData: AccountDataService): Route {
 export function putRoomAccountData(accountData: AccountDataService): Route {
   return {
     ...fromEndpoint(clientApi.setRoomAccountData),
+    guest: true,
     async handler(req) {
       const userId = ownUserParam(req.param("userId"), req.user(), "add account data");
       const roomId = roomIdParam(req.param("roomId"));

@@ -13,6 +13,7 @@ export function tagRoutes(accountData: AccountDataService): Route[] {
       method: "GET",
       paths: clientPaths("/user/:userId/rooms/:roomId/tags"),
       auth: "required",
+      guest: true,
       async handler(req) {
         const userId = ownUserParam(req.param("userId"), req.user(), "read tags");
         const roomId = roomIdParam(req.param("roomId"));
@@ -23,6 +24,7 @@ export function tagRoutes(accountData: AccountDataService): Route[] {
       method: "PUT",
       paths: clientPaths("/user/:userId/rooms/:roomId/tags/:tag"),
       auth: "required",
+      guest: true,
       async handler(req) {
         const userId = ownUserParam(req.param("userId"), req.user(), "add tags");
         const roomId = roomIdParam(req.param("roomId"));
@@ -43,6 +45,7 @@ export function tagRoutes(accountData: AccountDataService): Route[] {
       method: "DELETE",
       paths: clientPaths("/user/:userId/rooms/:roomId/tags/:tag"),
       auth: "required",
+      guest: true,
       async handler(req) {
         const userId = ownUserParam(req.param("userId"), req.user(), "remove tags");
         const roomId = roomIdParam(req.param("roomId"));

@@ -9,6 +9,7 @@ export function getDeviceRoute(deps: AccountRouteDeps): Route {
     method: "GET",
     paths: clientPaths("/devices/:deviceId"),
     auth: "required",
+    guest: true,
     async handler(req) {
       const device = await deps.accounts.getDevice(req.user().userId, req.param("deviceId"));
       if (!device) throw new MatrixError("M_NOT_FOUND", "Unknown device");

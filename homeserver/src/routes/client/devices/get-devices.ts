@@ -8,6 +8,7 @@ export function getDevicesRoute(deps: AccountRouteDeps): Route {
     method: "GET",
     paths: clientPaths("/devices"),
     auth: "required",
+    guest: true,
     async handler(req) {
       return ok({ devices: await deps.accounts.listDevices(req.user().userId) });
     },

@@ -13,6 +13,7 @@ export function updateDeviceRoute(deps: AccountRouteDeps): Route {
     method: "PUT",
     paths: clientPaths("/devices/:deviceId"),
     auth: "required",
+    guest: true,
     async handler(req) {
       const body = await req.json();
       const displayName = optionalString(body, "display_name", MAX_DEVICE_FIELD_LENGTH);

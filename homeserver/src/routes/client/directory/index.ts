@@ -32,6 +32,7 @@ export function directoryRoutes(directory: DirectoryService): Route[] {
       method: "GET",
       paths: clientPaths("/directory/room/:roomAlias"),
       auth: "optional",
+      guest: true,
       handler: async (req) => ok(await directory.resolveAlias(req.param("roomAlias"))),
     },
     // DELETE /_matrix/client/v3/directory/room/{roomAlias}
@@ -80,6 +81,7 @@ export function directoryRoutes(directory: DirectoryService): Route[] {
       method: "GET",
       paths: clientPaths("/publicRooms"),
       auth: "optional",
+      guest: true,
       async handler(req) {
         const q = (name: string) => req.c.req.query(name);
         const server = q("server");
@@ -97,6 +99,7 @@ export function directoryRoutes(directory: DirectoryService): Route[] {
     // POST /_matrix/client/v3/publicRooms
     {
       ...fromEndpoint(clientApi.queryPublicRooms),
+      guest: true,
       async handler(req) {
         const body = await req.json();
         const limit = body.limit;

@@ -23,6 +23,7 @@ export function ephemeralRoutes(
     // PUT /_matrix/client/v3/rooms/{roomId}/typing/{userId}
     {
       ...fromEndpoint(clientApi.setTyping),
+      guest: true,
       async handler(req) {
         const user = req.user();
         if (req.param("userId") !== user.userId)
@@ -48,6 +49,7 @@ export function ephemeralRoutes(
     // POST /_matrix/client/v3/rooms/{roomId}/receipt/{receiptType}/{eventId}
     {
       ...fromEndpoint(clientApi.sendReceipt),
+      guest: true,
       async handler(req) {
         const userId = req.user().userId;
         const roomId = roomIdParam(req.param("roomId"));
@@ -71,6 +73,7 @@ export function ephemeralRoutes(
     // POST /_matrix/client/v3/rooms/{roomId}/read_markers
     {
       ...fromEndpoint(clientApi.setReadMarkers),
+      guest: true,
       async handler(req) {
         const userId = req.user().userId;
         const roomId = roomIdParam(req.param("roomId"));

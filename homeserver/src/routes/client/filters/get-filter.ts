@@ -9,6 +9,7 @@ export function getFilter(filters: FilterService): Route {
     method: "GET",
     paths: clientPaths("/user/:userId/filter/:filterId"),
     auth: "required",
+    guest: true,
     async handler(req) {
       const userId = ownUserParam(req.param("userId"), req.user(), "read filters");
       return ok(await filters.get(userId, req.param("filterId")));

@@ -8,6 +8,7 @@ import { ownUserParam } from "./parse.js";
 export function postFilter(filters: FilterService): Route {
   return {
     ...fromEndpoint(clientApi.createFilter),
+    guest: true,
     async handler(req) {
       const userId = ownUserParam(req.param("userId"), req.user(), "create filters");
       return ok({ filter_id: await filters.create(userId, await req.json()) });

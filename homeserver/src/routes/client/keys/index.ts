@@ -34,6 +34,7 @@ export function keyRoutes(deps: KeyRouteDeps): Route[] {
       method: "POST",
       paths: keyPaths("/keys/upload"),
       auth: "required",
+      guest: true,
       async handler(req) {
         const user = req.user();
         return ok(await keys.upload(user.userId, user.deviceId, await req.json()));
@@ -43,18 +44,21 @@ export function keyRoutes(deps: KeyRouteDeps): Route[] {
       method: "POST",
       paths: keyPaths("/keys/query"),
       auth: "required",
+      guest: true,
       handler: async (req) => ok(await keys.query(req.user().userId, await req.json())),
     },
     {
       method: "POST",
       paths: keyPaths("/keys/claim"),
       auth: "required",
+      guest: true,
       handler: async (req) => ok(await keys.claim(await req.json())),
     },
     {
       method: "GET",
       paths: keyPaths("/keys/changes"),
       auth: "required",
+      guest: true,
       async handler(req) {
         const from = req.c.req.query("from");
         const to = req.c.req.query("to");
@@ -86,6 +90,7 @@ export function keyRoutes(deps: KeyRouteDeps): Route[] {
       method: "POST",
       paths: keyPaths("/keys/signatures/upload"),
       auth: "required",
+      guest: true,
       handler: async (req) => ok(await keys.uploadSignatures(req.user().userId, await req.json())),
     },
   ];

@@ -128,12 +128,14 @@ export function mediaRoutes(media: MediaService, maxUploadBytes: number): Route[
     },
     {
       ...fromEndpoint(clientApi.mediaConfig),
+      guest: true,
       handler: () => ({ body: media.config() }),
     },
     {
       ...fromEndpoint(clientApi.downloadMedia, [
         "/_matrix/client/v1/media/download/:serverName/:mediaId/:fileName",
       ]),
+      guest: true,
       handler: download(true),
     },
     {
@@ -149,6 +151,7 @@ export function mediaRoutes(media: MediaService, maxUploadBytes: number): Route[
       method: "GET",
       paths: ["/_matrix/client/v1/media/thumbnail/:serverName/:mediaId"],
       auth: "required",
+      guest: true,
       handler: thumbnail(true),
     },
     {

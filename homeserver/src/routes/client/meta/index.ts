@@ -29,6 +29,7 @@ export function metaRoutes(ctx: ModuleContext): Route[] {
     // GET /_matrix/client/versions ("API Versions")
     {
       ...fromEndpoint(clientApi.getVersions),
+      guest: true,
       handler: () =>
         ok({
           versions: SUPPORTED_VERSIONS,
@@ -48,6 +49,7 @@ export function metaRoutes(ctx: ModuleContext): Route[] {
       method: "GET",
       paths: clientPaths("/capabilities"),
       auth: "required",
+      guest: true,
       handler: () =>
         ok({
           capabilities: {

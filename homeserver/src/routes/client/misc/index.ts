@@ -38,12 +38,14 @@ export function miscRoutes(reports: ReportService): Route[] {
       method: "GET",
       paths: clientPaths("/thirdparty/protocols"),
       auth: "required",
+      guest: true,
       handler: () => ok({}),
     },
     {
       method: "GET",
       paths: clientPaths("/voip/turnServer"),
       auth: "required",
+      guest: true,
       handler: () => ok({}),
     },
     {

@@ -13,11 +13,13 @@ export function presenceRoutes(presence: PresenceService): Route[] {
       method: "GET",
       paths: clientPaths("/presence/:userId/status"),
       auth: "required",
+      guest: true,
       handler: async (req) => ok(await presence.status(req.user().userId, req.param("userId"))),
     },
     // PUT /_matrix/client/v3/presence/{userId}/status
     {
       ...fromEndpoint(clientApi.setPresence),
+      guest: true,
       async handler(req) {
         const user = req.user();
         if (req.param("userId") !== user.userId)

@@ -9,6 +9,7 @@ export function deleteProfileFieldRoute(deps: AccountRouteDeps): Route {
     method: "DELETE",
     paths: clientPaths("/profile/:userId/:keyName"),
     auth: "required",
+    guest: (req) => req.param("keyName") === "displayname",
     async handler(req) {
       const keyName = parseKeyName(req.param("keyName"));
       const userId = await assertMayEdit(deps, req.user(), req.param("userId"));

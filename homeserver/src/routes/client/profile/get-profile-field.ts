@@ -10,6 +10,7 @@ export function getProfileFieldRoute(deps: AccountRouteDeps): Route {
     method: "GET",
     paths: clientPaths("/profile/:userId/:keyName"),
     auth: "optional",
+    guest: true,
     async handler(req) {
       const userId = parseProfileUser(deps, req.param("userId"));
       const keyName = parseKeyName(req.param("keyName"));

@@ -8,6 +8,7 @@ import { lookupProfile, parseProfileUser } from "./profile-fields.js";
 export function getProfileRoute(deps: AccountRouteDeps): Route {
   return {
     ...fromEndpoint(clientApi.getProfile),
+    guest: true,
     async handler(req) {
       const userId = parseProfileUser(deps, req.param("userId"));
       const profile = await lookupProfile(deps, userId);

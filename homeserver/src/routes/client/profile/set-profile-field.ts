@@ -8,6 +8,8 @@ import { assertMayEdit, parseKeyName, profileValue } from "./profile-fields.js";
 export function setProfileFieldRoute(deps: AccountRouteDeps): Route {
   return {
     ...fromEndpoint(clientApi.setProfileField),
+    // "Guest users may only modify their display name; other profile fields may not be changed."
+    guest: (req) => req.param("keyName") === "displayname",
     async handler(req) {
       const keyName = parseKeyName(req.param("keyName"));
       const userId = await assertMayEdit(deps, req.user(), req.param("userId"));

@@ -14,6 +14,7 @@ export function getContext(reads: RoomReadService): Route {
     method: "GET",
     paths: clientPaths("/rooms/:roomId/context/:eventId"),
     auth: "required",
+    guest: true,
     async handler(req) {
       const roomId = roomIdParam(req.param("roomId"));
       const limit = queryInteger(req.c.req.query("limit"), "limit", 0, MAX_CONTEXT_LIMIT) ?? 10;

@@ -8,6 +8,7 @@ import { roomIdParam } from "../rooms/parse.js";
 export function getEvent(reads: RoomReadService): Route {
   return {
     ...fromEndpoint(clientApi.getEvent),
+    guest: true,
     async handler(req) {
       return ok(await reads.event(req.user(), roomIdParam(req.param("roomId")), req.param("eventId")));
     },

@@ -18,6 +18,7 @@ function membershipParam(value: string | undefined, name: string): string | unde
 export function getMembers(reads: RoomReadService): Route {
   return {
     ...fromEndpoint(clientApi.getMembers),
+    guest: true,
     async handler(req) {
       const q = (name: string) => req.c.req.query(name);
       const at = tokenParam(q("at"));

@@ -13,6 +13,7 @@ export const MAX_MESSAGES_LIMIT = 1000;
 export function getMessages(reads: RoomReadService): Route {
   return {
     ...fromEndpoint(clientApi.getMessages),
+    guest: true,
     async handler(req) {
       const q = (name: string) => req.c.req.query(name);
       const user = req.user();

@@ -13,6 +13,7 @@ const BASE = "/_matrix/client/v1/rooms/:roomId/relations/:eventId";
 export function getRelations(reads: RelationReadService): Route {
   return {
     ...fromEndpoint(clientApi.getRelations, [`${BASE}/:relType`, `${BASE}/:relType/:eventType`]),
+    guest: true,
     async handler(req) {
       const q = (name: string) => req.c.req.query(name);
       const dir = q("dir") ?? "b";

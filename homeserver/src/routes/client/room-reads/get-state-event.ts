@@ -14,6 +14,7 @@ export function getStateEvent(reads: RoomReadService): Route {
       ...clientPaths("/rooms/:roomId/state/:eventType/"),
       ...clientPaths("/rooms/:roomId/state/:eventType"),
     ]),
+    guest: true,
     async handler(req) {
       const format = req.c.req.query("format") ?? "content";
       if (format !== "content" && format !== "event") {

@@ -8,6 +8,7 @@ import { roomIdParam } from "../rooms/parse.js";
 export function getState(reads: RoomReadService): Route {
   return {
     ...fromEndpoint(clientApi.getState),
+    guest: true,
     async handler(req) {
       return ok(await reads.state(req.user(), roomIdParam(req.param("roomId"))));
     },

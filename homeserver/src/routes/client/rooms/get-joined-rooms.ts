@@ -7,6 +7,7 @@ import type { RoomService } from "../../../services/rooms/room-service.js";
 export function joinedRooms(rooms: RoomService): Route {
   return {
     ...fromEndpoint(clientApi.joinedRooms),
+    guest: true,
     async handler(req) {
       return ok({ joined_rooms: await rooms.joinedRooms(req.user().userId) });
     },

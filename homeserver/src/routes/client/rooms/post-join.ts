@@ -8,6 +8,7 @@ import { reason, roomIdOrAliasParam, roomIdParam } from "./parse.js";
 export function joinByIdOrAlias(rooms: RoomService): Route {
   return {
     ...fromEndpoint(clientApi.joinRoom),
+    guest: true,
     async handler(req) {
       const target = roomIdOrAliasParam(req.param("roomIdOrAlias"));
       // Servers to join through: `via` (v1.12) and the older `server_name`, both repeatable.
@@ -24,6 +25,7 @@ export function joinRoom(rooms: RoomService): Route {
     method: "POST",
     paths: clientPaths("/rooms/:roomId/join"),
     auth: "required",
+    guest: true,
     async handler(req) {
       const roomId = await rooms.join(
         req.user().userId,

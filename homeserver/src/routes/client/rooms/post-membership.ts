@@ -30,6 +30,7 @@ export function membershipOnTarget(rooms: RoomService, action: TargetAction): Ro
 export function leaveRoom(rooms: RoomService): Route {
   return {
     ...fromEndpoint(clientApi.leaveRoom),
+    guest: true,
     async handler(req) {
       await rooms.leave(req.user().userId, roomIdParam(req.param("roomId")), reason(await req.json()));
       return ok({});

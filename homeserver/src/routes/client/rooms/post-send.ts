@@ -13,6 +13,7 @@ export function sendEventWithoutTxnId(rooms: RoomService): Route {
     method: "POST",
     paths: clientPaths("/rooms/:roomId/send/:eventType"),
     auth: "required",
+    guest: true,
     rateLimit: "message",
     async handler(req) {
       const user = req.user();

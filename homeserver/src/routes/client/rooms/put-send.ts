@@ -8,6 +8,7 @@ import { eventTypeParam, roomIdParam, txnIdParam } from "./parse.js";
 export function sendEvent(rooms: RoomService): Route {
   return {
     ...fromEndpoint(clientApi.sendMessage),
+    guest: true,
     rateLimit: "message",
     async handler(req) {
       const user = req.user();

@@ -11,6 +11,7 @@ export function putState(rooms: RoomService): Route {
       ...clientPaths("/rooms/:roomId/state/:eventType/"),
       ...clientPaths("/rooms/:roomId/state/:eventType"),
     ]),
+    guest: true,
     rateLimit: "message",
     async handler(req) {
       const stateKey = req.c.req.param("stateKey") ?? "";

@@ -8,6 +8,7 @@ export function logoutAllRoute(deps: AccountRouteDeps): Route {
     method: "POST",
     paths: clientPaths("/logout/all"),
     auth: "required",
+    guest: true,
     async handler(req) {
       await deps.accounts.logoutAll(req.user().userId);
       return ok({});

@@ -7,6 +7,7 @@ import type { AccountRouteDeps } from "../accounts-deps.js";
 export function logoutRoute(deps: AccountRouteDeps): Route {
   return {
     ...fromEndpoint(clientApi.logout),
+    guest: true,
     async handler(req) {
       await deps.accounts.logout(req.user());
       return ok({});

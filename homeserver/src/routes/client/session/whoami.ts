@@ -6,6 +6,7 @@ import { fromEndpoint, ok, type Route } from "../../../http/route.js";
 export function whoamiRoute(): Route {
   return {
     ...fromEndpoint(clientApi.whoami),
+    guest: true,
     handler(req) {
       const user = req.user();
       return ok({ user_id: user.userId, device_id: user.deviceId, is_guest: user.isGuest });

@@ -10,6 +10,7 @@ export function hierarchyRoute(spaces: SpaceHierarchy): Route {
     method: "GET",
     paths: ["/_matrix/client/v1/rooms/:roomId/hierarchy"],
     auth: "required",
+    guest: true,
     async handler(req) {
       const q = (name: string) => req.c.req.query(name);
       const limit = queryInteger(q("limit"), "limit", 1, 1000);

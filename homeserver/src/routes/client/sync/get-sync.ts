@@ -14,6 +14,7 @@ export function getSync(
 ): Route {
   return {
     ...fromEndpoint(clientApi.sync),
+    guest: true,
     async handler(req) {
       const user = req.user();
       const q = (name: string) => req.c.req.query(name);

@@ -14,6 +14,8 @@ export function legacySyncRoutes(legacy: LegacySyncService): Route[] {
       method: "GET",
       paths: clientPaths("/events"),
       auth: "required",
+      // Guests read the event stream only to preview a room ("Guest Access", "Room Previews").
+      guest: (req) => req.c.req.query("room_id") !== undefined,
       async handler(req) {
         const q = (name: string) => req.c.req.query(name);
         const roomId = q("room_id");
@@ -42,6 +44,7 @@ export function legacySyncRoutes(legacy: LegacySyncService): Route[] {
       method: "GET",
       paths: clientPaths("/rooms/:roomId/initialSync"),
       auth: "required",
+      guest: true,
       handler: async (req) => ok(await legacy.roomInitialSync(req.user(), roomIdParam(req.param("roomId")))),
     },
     {

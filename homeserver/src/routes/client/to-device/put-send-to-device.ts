@@ -10,6 +10,7 @@ export function sendToDevice(toDevice: ToDeviceService): Route {
     method: "PUT",
     paths: clientPaths("/sendToDevice/:eventType/:txnId"),
     auth: "required",
+    guest: true,
     rateLimit: "message",
     async handler(req) {
       const user = req.user();
