@@ -155,6 +155,12 @@ export async function buildModules(ctx: ModuleContext): Promise<BuiltModules> {
         ?.onPersisted(roomId, persisted)
         .catch((err) => logger.warn({ err, roomId }, "push notifications failed"));
       membershipChanged?.(roomId, persisted);
+      // Guests leave rooms that stop admitting them ("Guest Access", "Server behaviour").
+      if (persisted.some((e) => e.pdu.type === "m.room.guest_access" && !e.rejected && !e.softFailed)) {
+        rooms
+          ?.guestAccessChanged(roomId)
+          .catch((err) => logger.warn({ err, roomId }, "removing guests after a guest_access change failed"));
+      }
     },
   });
   const formatter = new ClientEventFormatter(events, roomStore, stateGroups, now, relations);
@@ -492,6 +498,7 @@ export async function buildModules(ctx: ModuleContext): Promise<BuiltModules> {
     rooms: roomStore,
     directory,
     profiles: accounts.accounts,
+    guests: accounts.accounts,
     ...(membership ? { federation: membership } : {}),
   });
 

@@ -59,6 +59,12 @@ export interface RemoteMembership {
   queryAlias(alias: string): Promise<{ roomId: string; servers: string[] }>;
 }
 
+/** Tells guest accounts from full ones (the accounts service). */
+export interface GuestAccounts {
+  /** Whether `userId` is a local guest account. */
+  isGuest(userId: string): Promise<boolean>;
+}
+
 /** What the room service needs. */
 export interface RoomServiceDeps {
   readonly serverName: string;
@@ -69,6 +75,8 @@ export interface RoomServiceDeps {
   readonly rooms: RoomStore;
   readonly directory: DirectoryStore;
   readonly profiles: ProfileReader;
+  /** Guest accounts, whom only rooms with `m.room.guest_access` `can_join` admit ("Guest Access"). */
+  readonly guests?: GuestAccounts;
   /** Set when federation is enabled; without it, rooms and users of other servers are refused. */
   readonly federation?: RemoteMembership;
 }
@@ -90,6 +98,14 @@ export interface CreateRoomRequest {
   readonly preset?: "private_chat" | "public_chat" | "trusted_private_chat";
   readonly is_direct?: boolean;
   readonly power_level_content_override?: Record<string, unknown>;
+}
+
+/** A guest's join of a room that does not admit guests. */
+function guestRefused(): MatrixError {
+  return new MatrixError(
+    "M_GUEST_ACCESS_FORBIDDEN",
+    "Guests may not join this room: its m.room.guest_access is not can_join",
+  );
 }
 
 const PRESETS = {
@@ -310,18 +326,27 @@ export class RoomService {
     via: readonly string[] = [],
   ): Promise<string> {
     const { roomId, servers } = await this.#resolveWithServers(roomIdOrAlias);
+    const guest = (await this.deps.guests?.isGuest(userId)) === true;
     if (this.deps.federation && !(await this.#participating(roomId))) {
       const content: Record<string, unknown> = { ...(await this.#profile(userId)) };
       if (reason !== undefined) content.reason = reason;
       const candidates = await this.#joinServers(userId, roomId, [...via, ...servers]);
       if (candidates.length > 0 || !(await this.deps.rooms.info(roomId))) {
+        // A guest may join only where guests can: known from an invite's stripped state when it says,
+        // else from the room's state once joined (and then the guest leaves again at once).
+        if (guest && (await this.#invitedGuestAccess(userId, roomId)) === "forbidden") throw guestRefused();
         await this.deps.federation.join(userId, roomId, candidates, content);
+        if (guest && !(await this.#guestsCanJoin(roomId))) {
+          await this.#setMembership(userId, roomId, userId, "leave").catch(() => {});
+          throw guestRefused();
+        }
         return roomId;
       }
     }
     await this.#requireRoom(roomId);
     const current = await this.deps.rooms.membership(userId, roomId);
     if (current?.membership === "join") return roomId;
+    if (guest && !(await this.#guestsCanJoin(roomId))) throw guestRefused();
     const content: Record<string, unknown> = { membership: "join", ...(await this.#profile(userId)) };
     if (reason !== undefined) content.reason = reason;
     const authoriser = await restrictedJoinAuthoriser(
@@ -334,6 +359,50 @@ export class RoomService {
       { type: "m.room.member", sender: userId, state_key: userId, content },
     ]);
     return roomId;
+  }
+
+  /** Whether the room's current `m.room.guest_access` is `can_join` (absent reads as `forbidden`). */
+  async #guestsCanJoin(roomId: string): Promise<boolean> {
+    const ev = await this.#stateEvent(roomId, "m.room.guest_access", "");
+    return (ev?.pdu.content as { guest_access?: unknown } | undefined)?.guest_access === "can_join";
+  }
+
+  /**
+   * `guest_access` as the stripped state of the user's invite to a room we hold no state for gives
+   * it: `can_join`, `forbidden` (anything else, or an event without it), or undefined when the
+   * invite carries no `m.room.guest_access` (or there is no invite).
+   */
+  async #invitedGuestAccess(userId: string, roomId: string): Promise<string | undefined> {
+    const m = await this.deps.rooms.membership(userId, roomId);
+    const invite = m?.membership === "invite" ? await this.deps.events.get(m.eventId) : undefined;
+    const stripped = (invite?.pdu.unsigned as { invite_room_state?: unknown } | undefined)?.invite_room_state;
+    if (!Array.isArray(stripped)) return undefined;
+    const ev = stripped.find(
+      (e): e is { content?: { guest_access?: unknown } } =>
+        typeof e === "object" && e !== null && e.type === "m.room.guest_access" && e.state_key === "",
+    );
+    if (!ev) return undefined;
+    return ev.content?.guest_access === "can_join" ? "can_join" : "forbidden";
+  }
+
+  /**
+   * After `m.room.guest_access` changed: when guests can no longer join, every local guest who is in
+   * the room or invited to it leaves ("Guest Access", "Server behaviour": "the server MUST set those
+   * users' m.room.member state to leave"). Each guest leaves by its own event, so no power level is
+   * needed, as Synapse does; the room's other servers handle their own guests.
+   */
+  async guestAccessChanged(roomId: string): Promise<void> {
+    const guests = this.deps.guests;
+    if (!guests || (await this.#guestsCanJoin(roomId))) return;
+    for (const [userId, m] of await this.deps.rooms.membersOfRoom(roomId)) {
+      if (!this.#isLocal(userId) || (m.membership !== "join" && m.membership !== "invite")) continue;
+      if (!(await guests.isGuest(userId))) continue;
+      try {
+        await this.#setMembership(userId, roomId, userId, "leave");
+      } catch (e) {
+        if (!(e instanceof MatrixError)) throw e;
+      }
+    }
   }
 
   /** `POST /knock/{roomIdOrAlias}` ("Knocking on rooms"): room versions 7+; the auth rules decide. */

@@ -419,7 +419,11 @@ export class FederatedMembership {
     return eventId;
   }
 
-  /** The stripped state an invitee sees ("Stripped state"). */
+  /**
+   * The stripped state an invitee sees ("Stripped state"): the spec's list, plus
+   * `m.room.guest_access` ("The server might include events not described here"), by which the
+   * invitee's server can refuse a guest's join before making it.
+   */
   async strippedState(roomId: string): Promise<Array<Record<string, unknown>>> {
     const current = await this.deps.rooms.currentState(roomId);
     const types = [
@@ -430,6 +434,7 @@ export class FederatedMembership {
       "m.room.canonical_alias",
       "m.room.encryption",
       "m.room.topic",
+      "m.room.guest_access",
     ];
     const ids = types.map((t) => current.get(stateMapKey(t, ""))).filter((x): x is string => !!x);
     return (await this.deps.events.getMany(ids))
