@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { createClient } from "./client.js";
+import { MemoryStore } from "./store/store.js";
 
 /** A client with a session whose fetch answers `{}` (or `answer`) and records the requests. */
 function recording(answer: unknown = {}) {
@@ -50,5 +51,35 @@ describe("MatrixClient moderation and directory calls", () => {
       },
       { url: "http://hs/_matrix/client/v3/publicRooms?server=other.example", method: "POST", body: {} },
     ]);
+  });
+});
+
+describe("MatrixClient.restoreSession", () => {
+  it("takes the session a login saved in the store, without syncing", async () => {
+    const store = new MemoryStore();
+    const session = { userId: "@me:x", deviceId: "D", accessToken: "tok" };
+    const first = createClient({
+      baseUrl: "http://hs",
+      store,
+      webSocket: null,
+      fetch: async () => Response.json({ user_id: "@me:x", device_id: "D", access_token: "tok" }),
+    });
+    await first.login({ username: "me", password: "pw" });
+    const requests: string[] = [];
+    const second = createClient({
+      baseUrl: "http://hs",
+      store,
+      webSocket: null,
+      fetch: async (url) => {
+        requests.push(url);
+        return Response.json({});
+      },
+    });
+    expect(await second.restoreSession()).toEqual(session);
+    expect(second.userId).toBe("@me:x");
+    expect(requests).toEqual([]);
+    expect(
+      await createClient({ baseUrl: "http://hs", store: new MemoryStore() }).restoreSession(),
+    ).toBeUndefined();
   });
 });

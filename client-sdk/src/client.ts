@@ -273,6 +273,15 @@ export class MatrixClient extends Emitter<ClientEvents> {
   }
 
   /**
+   * Takes the session saved in the store (by an earlier login in this store) without syncing, e.g. to
+   * decide at page load whether to show a sign-in form. `undefined` when the store has none.
+   */
+  async restoreSession(): Promise<Session | undefined> {
+    this.#session ??= await this.store.get<Session>(SESSION_KEY);
+    return this.#session;
+  }
+
+  /**
    * Logs out: stops syncing, invalidates the access token on the server and clears the store. An
    * already invalid token is not an error.
    */

@@ -7,7 +7,7 @@
  * `@hearth/client-sdk/node`, which adds a WebSocket factory over `ws` and a file-backed store.
  */
 
-export type { BasicEvent, ClientEvent, SyncResponse } from "@hearth/federation/client";
+export type { BasicEvent, ClientEvent, PublicRoom, SyncResponse } from "@hearth/federation/client";
 export {
   type ClientEvents,
   type ClientOptions,
