@@ -20,6 +20,7 @@ import { type BuiltModules, buildModules } from "./modules.js";
 import { WS_SYNC_PATH, type WsSyncOptions } from "./services/sync/ws-stream.js";
 import { loadOrCreateSigningKey } from "./signing-key.js";
 import { Database } from "./storage/db.js";
+import { repositoryWebClient, type WebClientSetup } from "./web/index.js";
 
 /** What every module is built from. */
 export interface ModuleContext {
@@ -39,6 +40,11 @@ export interface ModuleContext {
 export interface ServerOptions {
   /** Timings of the WebSocket sync stream. */
   readonly wsSync?: WsSyncOptions;
+  /**
+   * Where the web client's files are and whether to build them when stale (`hearth start` does; by
+   * default the repository's build is served as it is).
+   */
+  readonly webClient?: WebClientSetup;
 }
 
 /** A running server. */
@@ -82,14 +88,16 @@ export async function buildServer(
   };
 
   const built = await buildModules(context);
+  const webClient = config.webClient ? await repositoryWebClient(logger, options.webClient) : undefined;
   const app = createApp({
     routes: built.routes,
     auth: built.authenticator,
     rateLimiter: new RateLimiter(config.rateLimits),
     logger,
     maxRequestBytes: config.maxRequestBytes,
+    ...(webClient ? { webClient } : {}),
   });
-  return { app, context, built };
+  return { app, context, built, webClient };
 }
 
 /** Builds the server and listens on the configured address (port 0 picks a free port). */
@@ -98,7 +106,7 @@ export async function startServer(
   logger?: Logger,
   options: ServerOptions = {},
 ): Promise<RunningServer> {
-  const { app, context, built } = await buildServer(config, logger, options);
+  const { app, context, built, webClient } = await buildServer(config, logger, options);
   const server: ServerType = await new Promise((resolve, reject) => {
     const s = serve({ fetch: app.fetch, hostname: config.bind.host, port: config.bind.port }, () =>
       resolve(s),
@@ -109,6 +117,8 @@ export async function startServer(
   handleUpgrades(server as Server, built.services.wsSync, WS_SYNC_PATH);
   const port = (server.address() as AddressInfo).port;
   const { federationPort } = await built.start();
+  // In the background: the API answers at once, the page once a stale build is rebuilt.
+  webClient?.start();
   const metricsListener =
     config.metricsBind && context.metrics
       ? await startMetricsListener(config.metricsBind, context.metrics)
@@ -128,6 +138,7 @@ export async function startServer(
       closing ??= (async () => {
         // Stops the WebSocket sync streams (close code 1001) first, then the rest.
         await built.stop();
+        await webClient?.stop();
         await metricsListener?.close();
         await new Promise<void>((resolve) => {
           server.close(() => resolve());

@@ -93,7 +93,8 @@ async function start(args: string[]): Promise<number> {
   try {
     let server: RunningServer;
     try {
-      server = await startServer(config);
+      // The web client is rebuilt in the background when its sources changed since the last build.
+      server = await startServer(config, undefined, { webClient: { build: true } });
     } catch (e) {
       if (!isDatabaseLocked(e)) throw e;
       const url = await readClientUrl(config.dataDir);

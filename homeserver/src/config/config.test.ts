@@ -174,6 +174,14 @@ describe("config", () => {
     expect(() => buildConfig({ ws_sync: "sometimes" }, {})).toThrow(/^Invalid configuration: ws_sync:/);
   });
 
+  it("reads web_client (on by default), from the file or HEARTH_WEB_CLIENT, and refuses other values", () => {
+    expect(buildConfig({}, {}).webClient).toBe(true);
+    expect(buildConfig({ web_client: "off" }, {}).webClient).toBe(false);
+    expect(buildConfig({ web_client: "off" }, { HEARTH_WEB_CLIENT: "on" }).webClient).toBe(true);
+    expect(buildConfig({}, { HEARTH_WEB_CLIENT: "off" }).webClient).toBe(false);
+    expect(() => buildConfig({ web_client: "maybe" }, {})).toThrow(/^Invalid configuration: web_client:/);
+  });
+
   it("loads YAML files, and the example file is valid", async () => {
     const dir = await mkdtemp(join(tmpdir(), "hearth-config-"));
     const path = join(dir, "hearth.yaml");
@@ -193,5 +201,6 @@ describe("config", () => {
     const example = loadConfig(new URL("../../hearth.example.yaml", import.meta.url).pathname, {});
     expect(example.serverName).toBe("localhost");
     expect(example.wsSync).toBe(true);
+    expect(example.webClient).toBe(true);
   });
 });

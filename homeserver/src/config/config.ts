@@ -58,6 +58,8 @@ export interface HearthConfig {
   readonly metricsBind: { readonly host: string; readonly port: number } | undefined;
   /** The WebSocket sync stream (`org.hearth.ws`, `specs/websocket-sync.md`) on the client listener. */
   readonly wsSync: boolean;
+  /** The web client (`client-sdk/apps/web`), served at `/` on the client listener. */
+  readonly webClient: boolean;
 }
 
 /**
@@ -139,6 +141,7 @@ const ENV: Record<string, string> = {
   gossip_repair_interval_ms: "HEARTH_GOSSIP_REPAIR_INTERVAL_MS",
   metrics_bind: "HEARTH_METRICS_BIND",
   ws_sync: "HEARTH_WS_SYNC",
+  web_client: "HEARTH_WEB_CLIENT",
 };
 
 function parseBoolean(key: string, value: unknown, fallback: boolean): boolean {
@@ -305,6 +308,7 @@ export function buildConfig(
     gossip,
     metricsBind: raw.metrics_bind === undefined ? undefined : parseBind("metrics_bind", raw.metrics_bind),
     wsSync: onOff("ws_sync", raw.ws_sync, true),
+    webClient: onOff("web_client", raw.web_client, true),
   };
 }
 

@@ -7,10 +7,16 @@
 import { MAX_CLIENT_JSON_DEPTH, MatrixError, parseJsonObject } from "@hearth/federation";
 import { type Context, Hono } from "hono";
 import type { Logger } from "pino";
+import { isApiPath } from "../web/web-client.js";
 import { pathPatternRegex } from "./body.js";
 import { installFallbacks } from "./fallbacks.js";
 import type { RateLimiter } from "./rate-limit.js";
 import type { RequestContext, Requester, Route } from "./route.js";
+
+/** Serves the web client's files (GET of non-API paths). */
+export interface WebClientHandler {
+  handle(c: Context): Promise<Response>;
+}
 
 /** Resolves an access token to its requester; throws `M_UNKNOWN_TOKEN` when it is not valid. */
 export interface TokenAuthenticator {
@@ -24,6 +30,8 @@ export interface AppDeps {
   readonly rateLimiter: RateLimiter;
   readonly logger: Logger;
   readonly maxRequestBytes: number;
+  /** The web client, served for GET of every path outside the APIs and the routes (`web_client`). */
+  readonly webClient?: WebClientHandler;
 }
 
 const CORS_HEADERS: Record<string, string> = {
@@ -117,6 +125,17 @@ export function createApp(deps: AppDeps): Hono {
         return c.json(res.body as object, (res.status ?? 200) as 200, { ...CORS_HEADERS, ...res.headers });
       });
     }
+  }
+
+  const web = deps.webClient;
+  if (web) {
+    // After every route: API paths, and paths a route serves with another method, still fall through
+    // to the not-found handler (404 or 405 M_UNRECOGNIZED).
+    app.get("*", async (c, next) => {
+      const path = c.req.path;
+      if (isApiPath(path) || patterns.some((re) => re.test(path))) return next();
+      return web.handle(c);
+    });
   }
 
   installFallbacks(app, {
