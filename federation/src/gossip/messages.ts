@@ -50,6 +50,8 @@ export interface HeadsMessage {
   readonly origin: string;
   readonly ts: number;
   readonly heads: readonly string[];
+  /** The sender just joined the topic: servers holding heads it lacks answer with theirs. */
+  readonly request?: boolean;
   readonly signatures: Record<string, Record<string, string>>;
 }
 
@@ -73,6 +75,8 @@ export function encodeHeadsMessage(options: {
   readonly origin: string;
   readonly heads: readonly string[];
   readonly ts: number;
+  /** Ask for answers (on joining the topic); periodic announcements do not. */
+  readonly request?: boolean;
   readonly key: SigningKey;
 }): Uint8Array {
   const unsigned = {
@@ -81,6 +85,7 @@ export function encodeHeadsMessage(options: {
     origin: options.origin,
     ts: options.ts,
     heads: options.heads.slice(0, MAX_ANNOUNCED_HEADS),
+    ...(options.request ? { request: true } : {}),
   };
   return encoder.encode(JSON.stringify(signJson(unsigned, options.origin, options.key)));
 }
@@ -126,6 +131,9 @@ export function decodeGossipMessage(topic: string, data: Uint8Array): GossipMess
       !m.heads.every((h) => typeof h === "string" && h.startsWith("$") && h.length <= 255)
     ) {
       throw new GossipMessageError(`heads must be at most ${MAX_ANNOUNCED_HEADS} event IDs`);
+    }
+    if (m.request !== undefined && typeof m.request !== "boolean") {
+      throw new GossipMessageError("request must be a boolean");
     }
     return m as unknown as HeadsMessage;
   }

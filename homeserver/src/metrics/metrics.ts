@@ -72,7 +72,7 @@ export class Metrics {
     );
     traffic(
       "hearth_gossip_messages_received_total",
-      "Gossiped messages received, duplicates included.",
+      "Gossiped messages received and delivered (first copies; duplicates are counted apart).",
       (t) => t.messagesReceived,
     );
     traffic(

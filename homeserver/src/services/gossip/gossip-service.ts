@@ -78,8 +78,8 @@ interface Subscription {
   readonly roomVersion: string;
   readonly timers: Set<ReturnType<typeof setTimeout>>;
   lastAnnounced: number;
-  /** A reply announcement is scheduled. */
-  replying: boolean;
+  /** The timer of a scheduled answer to a request. */
+  reply: ReturnType<typeof setTimeout> | undefined;
   /** Repair in progress (one at a time per room), and heads waiting for the next round. */
   repairing: Promise<void> | undefined;
   queuedHeads: Map<string, Set<string>>;
@@ -180,11 +180,15 @@ export class GossipService {
   }
 
   /**
-   * Whether `server` takes `roomId`'s events over gossip: it has a verified record and we are in the
-   * room's topic. With `gossip: preferred` the sender then sends it no PDU of the room over HTTP.
+   * Whether `server` takes `roomId`'s events over gossip: it has a verified record, we are in the
+   * room's topic, and its peer is too, as far as we can see (connected and subscribed). With
+   * `gossip: preferred` the sender then sends it no PDU of the room over HTTP. A server that has not
+   * joined the topic yet (it just joined the room), or that we cannot reach, still gets HTTP.
    */
   takesRoom(server: string, roomId: string): boolean {
-    return this.#peers.has(server) && this.#subscriptions.has(roomId);
+    const peer = this.#peers.get(server);
+    if (!peer || !this.#network || !this.#subscriptions.has(roomId)) return false;
+    return this.#network.topicPeers(roomTopic(roomId)).includes(peer.record.peer_id);
   }
 
   /**
@@ -269,7 +273,7 @@ export class GossipService {
       roomVersion: info.roomVersion,
       timers: new Set(),
       lastAnnounced: 0,
-      replying: false,
+      reply: undefined,
       repairing: undefined,
       queuedHeads: new Map(),
     };
@@ -287,7 +291,7 @@ export class GossipService {
       sub.timers.add(t);
     };
     for (const delay of [HEARTBEAT_MS + 50, 4 * HEARTBEAT_MS, 1500]) {
-      const t = setTimeout(() => this.#announce(roomId), delay);
+      const t = setTimeout(() => this.#announce(roomId, true), delay);
       t.unref();
       sub.timers.add(t);
     }
@@ -467,8 +471,15 @@ export class GossipService {
     }
     const ours = [...(await this.deps.rooms.extremities(roomId)).keys()];
     const theirs = new Set(m.heads);
-    // They lack some of ours: answer with our heads soon (unless someone else's answer covers it).
-    if (ours.some((h) => !theirs.has(h))) this.#reply(roomId, sub);
+    if (ours.every((h) => theirs.has(h))) {
+      // Our heads are out there (in an answer or an announcement): no need for ours.
+      this.#cancelReply(sub);
+    } else if (m.request === true) {
+      // A server that just joined the topic lacks some of ours: answer soon, unless someone else's
+      // answer covers ours first. Periodic announcements are never answered: that would make every
+      // server answer every stale announcement while events flow.
+      this.#reply(roomId, sub);
+    }
     // We lack some of theirs: fetch them, from the relaying server first (it holds what it relays).
     const queued = sub.queuedHeads.get(m.origin) ?? new Set<string>();
     for (const h of m.heads) queued.add(h);
@@ -496,7 +507,7 @@ export class GossipService {
 
   // ---- Announcing -------------------------------------------------------------------------------
 
-  #announce(roomId: string): void {
+  #announce(roomId: string, request = false): void {
     const sub = this.#subscriptions.get(roomId);
     const network = this.#network;
     if (!sub || !network || this.#stopped) return;
@@ -509,26 +520,37 @@ export class GossipService {
         origin: this.deps.serverName,
         heads,
         ts: this.deps.now(),
+        request,
         key: this.deps.signingKey,
       });
       await network.publish(roomTopic(roomId), data);
     })().catch((err) => this.deps.logger.debug({ err, roomId }, "gossip: announce failed"));
   }
 
-  /** Answers an announcement that lacks our heads, after a short random delay, at most once a second. */
+  /**
+   * Answers a request that lacks our heads after a short random delay, at most once a second, unless
+   * another server's announcement carrying all our heads arrives first ({@link #cancelReply}).
+   */
   #reply(roomId: string, sub: Subscription): void {
-    if (sub.replying || this.deps.now() - sub.lastAnnounced < 1_000) return;
-    sub.replying = true;
+    if (sub.reply || this.deps.now() - sub.lastAnnounced < 1_000) return;
     const t = setTimeout(
       () => {
         sub.timers.delete(t);
-        sub.replying = false;
+        sub.reply = undefined;
         this.#announce(roomId);
       },
       50 + Math.random() * 250,
     );
     t.unref();
     sub.timers.add(t);
+    sub.reply = t;
+  }
+
+  #cancelReply(sub: Subscription): void {
+    if (!sub.reply) return;
+    clearTimeout(sub.reply);
+    sub.timers.delete(sub.reply);
+    sub.reply = undefined;
   }
 
   // ---- Our identity -----------------------------------------------------------------------------
