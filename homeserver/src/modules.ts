@@ -530,6 +530,8 @@ export async function buildModules(ctx: ModuleContext): Promise<BuiltModules> {
       events: (viewer, after, upTo) =>
         presence.events(viewer, after, upTo) as unknown as Promise<Record<string, unknown>[]>,
     },
+    roomPresence: (roomId, after, upTo) =>
+      presence.roomEvents(roomId, after, upTo) as unknown as Promise<Record<string, unknown>[]>,
     setPresence,
     published: (roomId) => directory.isPublic(roomId),
     deviceLists: {

@@ -283,6 +283,63 @@ describe("guests in rooms", () => {
   });
 });
 
+describe("previewing a world_readable room with /events", () => {
+  it("delivers its new events, receipts, typing and its members' presence, from an initialSync token", async () => {
+    const guest = await newGuest();
+    const outsider = await registerUser(server, "outsider");
+    const roomId = await publicRoom(undefined, "world_readable");
+    const initial = await guest.get(`/_matrix/client/v3/rooms/${enc(roomId)}/initialSync`);
+    let from = initial.body.messages.end as string;
+    const seen: Record<string, any>[] = [];
+    /** Calls /events from the last token until an event `match` accepts arrives. */
+    async function next(match: (e: Record<string, any>) => boolean): Promise<Record<string, any>> {
+      for (let i = 0; i < 20; i++) {
+        const res = await guest.get(
+          `/_matrix/client/v3/events?room_id=${enc(roomId)}&timeout=2000&from=${enc(from)}`,
+        );
+        expect(res.status).toBe(200);
+        from = res.body.end;
+        seen.push(...res.body.chunk);
+        const found = (res.body.chunk as Record<string, any>[]).find(match);
+        if (found) return found;
+      }
+      throw new Error("no such event");
+    }
+    const eventId = await send(alice, roomId, "mice");
+    expect(await next((e) => e.type === "m.room.message")).toMatchObject({
+      room_id: roomId,
+      content: { body: "mice" },
+    });
+
+    await outsider.put(`/_matrix/client/v3/presence/${enc(outsider.userId)}/status`, { presence: "online" });
+    await alice.put(`/_matrix/client/v3/presence/${enc(alice.userId)}/status`, {
+      presence: "online",
+      status_msg: "here",
+    });
+    const presence = await next((e) => e.type === "m.presence");
+    expect(presence.content).toMatchObject({ user_id: alice.userId, status_msg: "here" });
+    // Only the room's members: not the outsider's.
+    expect(seen.filter((e) => e.type === "m.presence" && e.sender === outsider.userId)).toEqual([]);
+
+    await alice.post(`/_matrix/client/v3/rooms/${enc(roomId)}/receipt/m.read/${enc(eventId)}`, {});
+    const receipt = await next((e) => e.type === "m.receipt");
+    expect(receipt.content[eventId]["m.read"][alice.userId]).toBeDefined();
+
+    await alice.put(`/_matrix/client/v3/rooms/${enc(roomId)}/typing/${enc(alice.userId)}`, {
+      typing: true,
+      timeout: 5000,
+    });
+    const typing = await next((e) => e.type === "m.typing");
+    expect(typing).toMatchObject({ room_id: roomId, content: { user_ids: [alice.userId] } });
+
+    // Nothing new: an empty chunk at once with timeout=0 (no busy loop for the client).
+    const idle = await guest.get(
+      `/_matrix/client/v3/events?room_id=${enc(roomId)}&timeout=0&from=${enc(from)}`,
+    );
+    expect(idle.body.chunk.filter((e: { type: string }) => e.type === "m.room.message")).toEqual([]);
+  });
+});
+
 describe("room presets and m.room.guest_access", () => {
   it("public_chat forbids guests; private_chat and trusted_private_chat admit them", async () => {
     for (const [preset, expected] of [

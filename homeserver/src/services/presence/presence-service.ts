@@ -200,4 +200,21 @@ export class PresenceService {
     }
     return out;
   }
+
+  /**
+   * The `m.presence` events of a room's joined members whose presence changed in (after, upTo]: what
+   * a user previewing a `world_readable` room without joining it sees ("Room Previews").
+   */
+  async roomEvents(roomId: string, after: number, upTo: number): Promise<PresenceEvent[]> {
+    const changed = [...this.#users].filter(([, e]) => e.position <= upTo && e.position > after);
+    if (changed.length === 0) return [];
+    const members = await this.deps.rooms.membersOfRoom(roomId);
+    const out: PresenceEvent[] = [];
+    for (const [userId] of changed) {
+      if (members.get(userId)?.membership !== "join") continue;
+      const ev = this.event(userId);
+      if (ev) out.push(ev);
+    }
+    return out;
+  }
 }

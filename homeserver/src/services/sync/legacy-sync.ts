@@ -12,8 +12,19 @@ import type { Notifier } from "../notifier.js";
 import type { HistoryVisibility } from "../visibility/history-visibility.js";
 import type { FilterService } from "./filter-service.js";
 import type { Reader, RoomReadService } from "./room-reads.js";
-import { MAX_SYNC_TIMEOUT_MS, type SyncResponse, type SyncService } from "./sync-service.js";
-import { parsePaginationToken, parseSyncToken, type SyncToken } from "./tokens.js";
+import {
+  type EphemeralSource,
+  MAX_SYNC_TIMEOUT_MS,
+  type SyncResponse,
+  type SyncService,
+} from "./sync-service.js";
+import {
+  formatSyncToken,
+  type PaginationToken,
+  parsePaginationToken,
+  parseSyncToken,
+  type SyncToken,
+} from "./tokens.js";
 
 type Json = Record<string, unknown>;
 
@@ -28,7 +39,14 @@ export interface LegacySyncDeps {
   readonly notifier: Pick<Notifier, "wait">;
   /** Whether the room is in the public room directory (`visibility` of the initial syncs). */
   readonly published?: (roomId: string) => Promise<boolean>;
+  /** Receipts and typing, for rooms previewed without joining. */
+  readonly ephemeral?: Pick<EphemeralSource, "receiptChanges" | "typingEvent">;
+  /** `m.presence` of a room's joined members changed in (after, upTo], for rooms previewed. */
+  readonly roomPresence?: (roomId: string, after: number, upTo: number) => Promise<Json[]>;
 }
+
+/** Most timeline events one `/events` call returns for a previewed room. */
+const PEEK_LIMIT = 100;
 
 /** The requester of a legacy call. */
 export interface LegacyReader extends Reader {
@@ -67,7 +85,7 @@ export class LegacySyncService {
     return {
       end: res.next_batch,
       rooms,
-      presence: res.presence.events,
+      presence: (res.presence.events as Json[]).map(legacyPresence),
       account_data: res.account_data.events,
     };
   }
@@ -123,7 +141,7 @@ export class LegacySyncService {
       for (const e of (room.ephemeral as { events?: Json[] } | undefined)?.events ?? [])
         chunk.push({ ...e, room_id: roomId });
     }
-    if (options.roomId === undefined) chunk.push(...(res.presence.events as Json[]));
+    if (options.roomId === undefined) chunk.push(...(res.presence.events as Json[]).map(legacyPresence));
     return { start: options.from ?? res.next_batch, end: res.next_batch, chunk };
   }
 
@@ -199,7 +217,13 @@ export class LegacySyncService {
     };
   }
 
-  /** `/events?room_id=` for a room the user has not joined: `world_readable` history only. */
+  /**
+   * `/events?room_id=` for a room the user has not joined ("Room Previews"): while the room is
+   * `world_readable`, its new events and, as for a joined room, its receipts, typing and its members'
+   * presence. `from` is a token of an earlier call (a `/sync` token) or a pagination token of the room
+   * (`/rooms/{roomId}/initialSync`'s `messages.end`; then receipts, typing and presence start from
+   * now); `end` is always a `/sync` token.
+   */
   async #peek(
     user: LegacyReader,
     roomId: string,
@@ -210,28 +234,67 @@ export class LegacySyncService {
     if (!(await this.deps.visibility.isWorldReadable(roomId))) {
       throw new MatrixError("M_FORBIDDEN", "You are not in this room and it is not world-readable");
     }
+    const now = await this.#now(user);
     if (from === undefined || from === "") {
-      // From now: the token after the room's latest event.
-      const latest = (await this.deps.reads.messages(user, roomId, { dir: "b", limit: 1 })) as {
-        start: string;
-      };
-      return { start: latest.start, end: latest.start, chunk: [] };
+      const token = formatSyncToken(now);
+      return { start: token, end: token, chunk: [] };
     }
-    parsePaginationToken(from, "from");
-    const read = async () =>
-      (await this.deps.reads.messages(user, roomId, { dir: "f", from, limit: 100 })) as {
-        chunk: Json[];
-        end?: string;
-      };
-    let page = await read();
+    const start = parsePaginationToken(from, "from");
+    // Ephemeral streams continue from a /sync token; a room token carries no such positions.
+    const since = start.kind === "sync" ? start : now;
+    let page = await this.#peekPage(user, roomId, from, start, since, now);
     if (page.chunk.length === 0 && timeoutMs > 0) {
       await this.deps.notifier.wait({ userId: user.userId, rooms: new Set([roomId]) }, timeoutMs, signal);
-      page = await read();
+      page = await this.#peekPage(user, roomId, from, start, since, await this.#now(user));
     }
-    return {
-      start: from,
-      end: page.end ?? from,
-      chunk: page.chunk.map((e) => ({ ...e, room_id: roomId })),
-    };
+    return { start: from, end: formatSyncToken(page.end), chunk: page.chunk };
   }
+
+  /** One read of a previewed room: what happened after `from`/`since`, up to `upTo`. */
+  async #peekPage(
+    user: LegacyReader,
+    roomId: string,
+    from: string,
+    start: PaginationToken,
+    since: SyncToken,
+    upTo: SyncToken,
+  ): Promise<{ chunk: Json[]; end: SyncToken }> {
+    const page = (await this.deps.reads.messages(user, roomId, { dir: "f", from, limit: PEEK_LIMIT })) as {
+      chunk: Json[];
+      end?: string;
+    };
+    const chunk: Json[] = page.chunk.map((e) => ({ ...e, room_id: roomId }));
+    // The events position to continue from: the last event returned when the page is full (more
+    // follow), else at least now.
+    let events = start.kind === "sync" ? Math.max(start.events, upTo.events) : upTo.events;
+    const last = page.end !== undefined ? parsePaginationToken(page.end, "end") : undefined;
+    if (last?.kind === "topo") {
+      events = chunk.length >= PEEK_LIMIT ? last.stream : Math.max(events, last.stream);
+    }
+    const { ephemeral, roomPresence } = this.deps;
+    if (ephemeral) {
+      const receipts = await ephemeral.receiptChanges(
+        since.receipts,
+        upTo.receipts,
+        new Set([roomId]),
+        user.userId,
+      );
+      const receipt = receipts.get(roomId);
+      if (receipt) chunk.push({ ...receipt, room_id: roomId });
+      const typing = ephemeral.typingEvent(roomId, since.typing, upTo.typing);
+      if (typing) chunk.push({ ...typing, room_id: roomId });
+    }
+    if (roomPresence)
+      chunk.push(...(await roomPresence(roomId, since.presence, upTo.presence)).map(legacyPresence));
+    return { chunk, end: { ...upTo, events } };
+  }
+}
+
+/**
+ * An `m.presence` event as the legacy endpoints give it: the user also in `content.user_id`, where
+ * r0 clients (and the conformance suites) read it; `sender` as `/sync` gives it.
+ */
+function legacyPresence(ev: Json): Json {
+  const content = (ev.content ?? {}) as Json;
+  return typeof ev.sender === "string" ? { ...ev, content: { ...content, user_id: ev.sender } } : ev;
 }

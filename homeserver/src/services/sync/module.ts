@@ -69,6 +69,8 @@ export interface ReadModuleDeps {
   readonly search?: SearchIndex;
   /** Presence for sync's `presence` section. */
   readonly presence?: PresenceSource;
+  /** Presence of a room's joined members changed in (after, upTo], for rooms previewed by `/events`. */
+  readonly roomPresence?: (roomId: string, after: number, upTo: number) => Promise<Record<string, unknown>[]>;
   /** Applies `set_presence` of a sync (online unless the client says otherwise). */
   readonly setPresence?: (userId: string, state: "online" | "unavailable" | "offline") => Promise<void>;
   /** Whether a room is in the public room directory (the legacy initial syncs' `visibility`). */
@@ -147,6 +149,8 @@ export async function readModule(deps: ReadModuleDeps): Promise<ReadModule> {
           visibility,
           notifier,
           ...(deps.published ? { published: deps.published } : {}),
+          ...(deps.ephemeral ? { ephemeral: deps.ephemeral } : {}),
+          ...(deps.roomPresence ? { roomPresence: deps.roomPresence } : {}),
         }),
       ),
       ...roomReadRoutes(reads),
