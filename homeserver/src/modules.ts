@@ -553,6 +553,7 @@ export async function buildModules(ctx: ModuleContext): Promise<BuiltModules> {
     wsSync = new WsSyncStreams({
       auth: accounts.authenticator,
       sync: reads.sync,
+      notifier,
       filters: reads.filters,
       setPresence,
       logger,

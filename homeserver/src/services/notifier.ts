@@ -1,7 +1,8 @@
 /**
  * The notifier: services publish "stream X advanced to position P for these users/rooms"; waiting
- * syncs (long-polls, later WebSockets) wake when something they care about changes. A
- * publish/subscribe seam, so a broker can replace it when the server scales out.
+ * syncs (long-polls) wake when something they care about changes, and subscribers (the WebSocket sync
+ * streams, which index their own interest) see every update. A publish/subscribe seam, so a broker
+ * can replace it when the server scales out.
  */
 
 /** The streams a sync token tracks. */
@@ -38,6 +39,7 @@ interface Waiter {
 /** In-process notifier. */
 export class Notifier {
   readonly #waiters = new Set<Waiter>();
+  readonly #subscribers = new Set<(update: StreamUpdate) => void>();
   readonly #positions = new Map<StreamName, number>();
   #stopped = false;
 
@@ -61,6 +63,17 @@ export class Notifier {
         false;
       if (concerned) w.wake(update);
     }
+    for (const s of this.#subscribers) s(update);
+  }
+
+  /**
+   * Calls `listener` with every update from now on, until the returned function is called or the
+   * notifier stops. For consumers that keep many waiting parties and index them themselves.
+   */
+  subscribe(listener: (update: StreamUpdate) => void): () => void {
+    if (this.#stopped) return () => {};
+    this.#subscribers.add(listener);
+    return () => this.#subscribers.delete(listener);
   }
 
   /**
@@ -94,6 +107,7 @@ export class Notifier {
   /** Wakes every waiter and refuses new waits (shutdown). */
   stop(): void {
     this.#stopped = true;
+    this.#subscribers.clear();
     for (const w of [...this.#waiters]) w.wake(undefined);
   }
 }

@@ -65,6 +65,9 @@ export interface SyncRequest {
   readonly toDeviceAcknowledged?: number;
 }
 
+/** What a sync reads, without the long-poll's wait (timeout and abort). */
+export type SyncQuery = Omit<SyncRequest, "timeoutMs" | "signal">;
+
 type Json = Record<string, unknown>;
 
 /** The sync response body. */
@@ -178,7 +181,7 @@ export interface EphemeralSource {
 
 /** One sync's fixed inputs. */
 interface Pass {
-  readonly req: SyncRequest;
+  readonly req: SyncQuery;
   readonly since: SyncToken | undefined;
   readonly upTo: SyncToken;
   readonly accountData: { global: AccountDataEvent[]; rooms: Map<string, AccountDataEvent[]> };
@@ -213,20 +216,11 @@ export class SyncService {
    * concerns the user, then answers (possibly empty) with a `next_batch` at least as new as `since`.
    */
   async sync(req: SyncRequest): Promise<SyncResponse> {
-    const { notifier, accountData, now } = this.deps;
+    const { notifier, now } = this.deps;
     const deadline = now() + Math.min(Math.max(0, req.timeoutMs), MAX_SYNC_TIMEOUT_MS);
     let since = req.since;
     for (;;) {
-      const upTo: SyncToken = {
-        // A token from the future (e.g. after a restore) must not move backwards.
-        events: Math.max(this.deps.eventsPosition(), since?.events ?? 0),
-        accountData: Math.max(accountData.position, since?.accountData ?? 0),
-        receipts: Math.max(this.deps.ephemeral?.receiptsPosition() ?? 0, since?.receipts ?? 0),
-        typing: Math.max(this.deps.ephemeral?.typingPosition() ?? 0, since?.typing ?? 0),
-        presence: Math.max(this.deps.presence?.position() ?? 0, since?.presence ?? 0),
-        toDevice: Math.max(this.deps.toDevice?.position() ?? 0, since?.toDevice ?? 0),
-        deviceLists: Math.max(this.deps.deviceLists?.position() ?? 0, since?.deviceLists ?? 0),
-      };
+      const upTo = this.#upTo(since);
       const { response, empty, joined } = await this.#build(req, since, upTo);
       if (!req.since || req.fullState || !empty) return this.#withKeyCounts(req, response);
       // Nothing for this user in (since, upTo]: continue from upTo.
@@ -234,20 +228,48 @@ export class SyncService {
       const remaining = deadline - now();
       if (remaining <= 0 || req.signal?.aborted) return this.#withKeyCounts(req, response);
       // Checked and registered in the same tick, so no update can slip in between.
-      if (
-        this.deps.eventsPosition() > upTo.events ||
-        accountData.position > upTo.accountData ||
-        (this.deps.ephemeral?.receiptsPosition() ?? 0) > upTo.receipts ||
-        (this.deps.ephemeral?.typingPosition() ?? 0) > upTo.typing ||
-        (this.deps.presence?.position() ?? 0) > upTo.presence ||
-        (this.deps.toDevice?.position() ?? 0) > upTo.toDevice ||
-        (this.deps.deviceLists?.position() ?? 0) > upTo.deviceLists
-      ) {
-        continue;
-      }
+      if (this.advancedSince(upTo)) continue;
       await notifier.wait({ userId: req.userId, rooms: joined }, remaining, req.signal);
       if (req.signal?.aborted) return this.#withKeyCounts(req, response);
     }
+  }
+
+  /**
+   * One sync that never waits, and the rooms the user is joined to as of its `next_batch`: for the
+   * WebSocket stream, which waits through its own notifier subscription rather than a long-poll per
+   * stream. The response is what {@link sync} answers for the same request with `timeoutMs` 0.
+   */
+  async syncNow(req: SyncQuery): Promise<{ response: SyncResponse; joined: ReadonlySet<string> }> {
+    const { response, joined } = await this.#build(req, req.since, this.#upTo(req.since));
+    return { response: await this.#withKeyCounts(req, response), joined };
+  }
+
+  /** Whether any stream has moved past `token`: something may have happened after it. */
+  advancedSince(token: SyncToken): boolean {
+    return (
+      this.deps.eventsPosition() > token.events ||
+      this.deps.accountData.position > token.accountData ||
+      (this.deps.ephemeral?.receiptsPosition() ?? 0) > token.receipts ||
+      (this.deps.ephemeral?.typingPosition() ?? 0) > token.typing ||
+      (this.deps.presence?.position() ?? 0) > token.presence ||
+      (this.deps.toDevice?.position() ?? 0) > token.toDevice ||
+      (this.deps.deviceLists?.position() ?? 0) > token.deviceLists
+    );
+  }
+
+  /** The positions a sync from `since` reads up to: every stream's current one. */
+  #upTo(since: SyncToken | undefined): SyncToken {
+    const { accountData } = this.deps;
+    return {
+      // A token from the future (e.g. after a restore) must not move backwards.
+      events: Math.max(this.deps.eventsPosition(), since?.events ?? 0),
+      accountData: Math.max(accountData.position, since?.accountData ?? 0),
+      receipts: Math.max(this.deps.ephemeral?.receiptsPosition() ?? 0, since?.receipts ?? 0),
+      typing: Math.max(this.deps.ephemeral?.typingPosition() ?? 0, since?.typing ?? 0),
+      presence: Math.max(this.deps.presence?.position() ?? 0, since?.presence ?? 0),
+      toDevice: Math.max(this.deps.toDevice?.position() ?? 0, since?.toDevice ?? 0),
+      deviceLists: Math.max(this.deps.deviceLists?.position() ?? 0, since?.deviceLists ?? 0),
+    };
   }
 
   /**
@@ -256,7 +278,7 @@ export class SyncService {
    * (the key service makes the read wait for an upload in progress). Read earlier, a sync that took a
    * few milliseconds, or waited, reported counts from before an upload, and clients uploaded again.
    */
-  async #withKeyCounts(req: SyncRequest, response: SyncResponse): Promise<SyncResponse> {
+  async #withKeyCounts(req: SyncQuery, response: SyncResponse): Promise<SyncResponse> {
     if (!this.deps.e2eKeys) return response;
     const keys = await this.deps.e2eKeys(req.userId, req.deviceId);
     response.device_one_time_keys_count = keys.oneTimeKeyCounts;
@@ -265,7 +287,7 @@ export class SyncService {
   }
 
   async #build(
-    req: SyncRequest,
+    req: SyncQuery,
     since: SyncToken | undefined,
     upTo: SyncToken,
   ): Promise<{ response: SyncResponse; empty: boolean; joined: Set<string> }> {

@@ -252,6 +252,29 @@ describe("WebSocket sync stream: frames", () => {
     c.close();
   });
 
+  it("follows the user into rooms joined while the stream is open, and out of rooms left", async () => {
+    const gina = await registerUser(server, "gina");
+    const c = await stream(server, gina);
+    await c.sync(1);
+    const room = await createRoom(alice, { preset: "public_chat" });
+    const invited = await alice.post(`/_matrix/client/v3/rooms/${encodeURIComponent(room)}/invite`, {
+      user_id: gina.userId,
+    });
+    expect(invited.status).toBe(200);
+    await c.until(() => c.syncs().some((d) => d.rooms.invite[room]));
+    await join(gina, room);
+    await c.until(() => c.syncs().some((d) => d.rooms.join[room]));
+    const eventId = await send(alice, room, "in the new room");
+    await c.until(() => messageIds(c.syncs(), room).includes(eventId));
+    const left = await gina.post(`/_matrix/client/v3/rooms/${encodeURIComponent(room)}/leave`);
+    expect(left.status).toBe(200);
+    await c.until(() => c.syncs().some((d) => d.rooms.leave[room]));
+    const after = await send(alice, room, "after leaving");
+    await new Promise((r) => setTimeout(r, 300));
+    expect(JSON.stringify(c.frames)).not.toContain(after);
+    c.close();
+  });
+
   it("resumes exactly: after a gap, from the stream's or /sync's token, every message once", async () => {
     const sent: string[] = [];
     const seen: string[] = [];

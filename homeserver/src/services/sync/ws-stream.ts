@@ -2,19 +2,21 @@
  * The WebSocket sync stream (`org.hearth.ws`, `specs/websocket-sync.md`): `/sync` responses pushed over
  * one WebSocket as soon as anything for the user changes, with the same tokens as `/sync`.
  *
- * Each stream runs the same {@link SyncService.sync} as `GET /sync`, with the same parameters (parsed by
- * {@link resolveSyncParams}), so frames and long-poll responses are identical and their tokens
- * interchangeable: the first sync answers at once (`timeoutMs` 0), each later one long-polls from the
- * previous frame's `next_batch`, and a response with nothing in it is not sent.
+ * Each frame is built by the same {@link SyncService} as `GET /sync`, with the same parameters (parsed
+ * by {@link resolveSyncParams}), so frames and long-poll responses are identical and their tokens
+ * interchangeable: the first sync answers at once, and each later one runs from the previous
+ * `next_batch` when the notifier reports a change for the user or one of their rooms; a response with
+ * nothing in it is not sent.
  *
- * Memory: an idle stream is its socket, its `ws` object, a few fields here and one waiting sync (the
- * notifier's waiter). There is one ping timer for all streams; the only per-stream timers are the auth
- * deadline (until the first frame) and the drain deadline (while a frame is in the send buffer).
- * Nothing of a sent response is kept while the next sync waits.
+ * Memory: an idle stream holds no pending sync. The streams subscribe to the notifier once and index
+ * themselves by user and by joined room, so an idle stream is its socket, its `ws` objects, a small
+ * {@link Stream} record and its entries in the two indexes. One ping timer serves every stream; the
+ * only per-stream timers are the auth deadline (until the first frame) and the drain deadline (while
+ * a frame is in the send buffer). Nothing of a sent response is kept.
  *
- * Flow control: the next sync runs only once the previous frame has left the process (its write
- * completed), so a reader that stops reading holds at most one frame here; the rest of its changes wait
- * in storage. A frame stuck for `drainTimeoutMs` closes the stream with 4000 (resume).
+ * Flow control: a stream runs one sync at a time and the next only once the previous frame has left
+ * the process (its write completed), so a reader that stops reading holds at most one frame here; its
+ * changes wait in storage. A frame stuck for `drainTimeoutMs` closes the stream with 4000 (resume).
  */
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
@@ -24,6 +26,7 @@ import { type RawData, type WebSocket, WebSocketServer } from "ws";
 import type { TokenAuthenticator } from "../../http/app.js";
 import type { Requester } from "../../http/route.js";
 import { isJsonObject } from "../../http/validate.js";
+import type { Notifier, StreamUpdate } from "../notifier.js";
 import type { FilterService } from "./filter-service.js";
 import {
   resolveSyncParams,
@@ -31,12 +34,7 @@ import {
   type SyncParamsInput,
   type SyncPresence,
 } from "./sync-params.js";
-import {
-  isEmptySyncResponse,
-  MAX_SYNC_TIMEOUT_MS,
-  type SyncRequest,
-  type SyncResponse,
-} from "./sync-service.js";
+import { isEmptySyncResponse, type SyncService } from "./sync-service.js";
 import { type SyncToken, tryParseSyncToken } from "./tokens.js";
 
 /** The stream's path on the client listener. */
@@ -76,7 +74,8 @@ export interface WsSyncOptions {
 /** What the stream needs. */
 export interface WsSyncDeps {
   readonly auth: TokenAuthenticator;
-  readonly sync: { sync(req: SyncRequest): Promise<SyncResponse> };
+  readonly sync: Pick<SyncService, "syncNow" | "advancedSince">;
+  readonly notifier: Pick<Notifier, "subscribe">;
   readonly filters: Pick<FilterService, "resolve">;
   /** Applies `set_presence`, before each sync as `/sync` does. */
   readonly setPresence?: (userId: string, state: SyncPresence) => Promise<void>;
@@ -94,21 +93,44 @@ export interface WsSyncStats {
   readonly bufferedBytes: number;
 }
 
-/** One connection. Kept small: 10 000 idle ones must fit in a few hundred MB. */
+/** The streams of the users joined to a room (an entry of the room index). */
+interface RoomEntry {
+  readonly roomId: string;
+  readonly streams: Set<Stream>;
+}
+
+/** One connection. Kept small: 10 000 idle ones must fit in 200 MB. */
 class Stream {
   userId: string | undefined = undefined;
   deviceId: string | undefined = undefined;
+  /** The `auth` frame's parameters, once authenticated. */
+  params: SyncParams | undefined = undefined;
+  /** Where the next sync starts: the last frame's (or empty sync's) `next_batch`. */
+  since: SyncToken | undefined = undefined;
+  /** To-device messages up to here are acknowledged: the `since` the client presented. */
+  acknowledged = 0;
+  /** The rooms this stream is indexed under (the user's joined rooms as of `since`). */
+  rooms: RoomEntry[] = [];
   /** The first frame arrived (auth is running or done). */
   started = false;
+  /** No frame was sent yet (the first is sent even when empty). */
+  first = true;
+  /** A sync (and its frame) is running. */
+  running = false;
+  /** Something changed while a sync ran: run again after it. */
+  dirty = false;
   /** The peer answered the last ping (or showed it reads). */
   alive = true;
   /** A frame is in the send buffer. */
   draining = false;
   closed = false;
   authTimer: NodeJS.Timeout | undefined = undefined;
-  abort: AbortController | undefined = undefined;
   constructor(readonly ws: WebSocket) {}
 }
+
+/** The stream a WebSocket belongs to (one shared set of listeners serves every socket). */
+const STREAM = Symbol("hearth.wsSyncStream");
+type StreamSocket = WebSocket & { [STREAM]?: Stream };
 
 /** The close code for an error: from its HTTP status (400, 401, 403, 429), else 4500. */
 export function closeCodeFor(error: MatrixError): number {
@@ -131,13 +153,21 @@ export class WsSyncStreams {
   readonly #deps: WsSyncDeps;
   readonly #wss: WebSocketServer;
   readonly #streams = new Set<Stream>();
+  /** Authenticated streams by user. */
+  readonly #byUser = new Map<string, Stream[]>();
+  /** Authenticated streams by joined room. */
+  readonly #byRoom = new Map<string, RoomEntry>();
   readonly #authTimeoutMs: number;
   readonly #drainTimeoutMs: number;
   readonly #shutdownGraceMs: number;
   readonly #pinger: NodeJS.Timeout;
+  readonly #unsubscribe: () => void;
   /** Bumped by every revocation: an authentication that raced one is checked again. */
   #revocations = 0;
   #closing = false;
+  // The listeners every socket shares (`this` is the socket).
+  readonly #onMessage: (this: StreamSocket, data: RawData) => void;
+  readonly #onClose: (this: StreamSocket) => void;
 
   constructor(deps: WsSyncDeps) {
     this.#deps = deps;
@@ -153,8 +183,18 @@ export class WsSyncStreams {
       perMessageDeflate: false,
       maxPayload: o.maxFrameBytes ?? 64 * 1024,
     });
+    const streams = this;
+    this.#onMessage = function (data) {
+      const s = this[STREAM];
+      if (s) streams.#message(s, data);
+    };
+    this.#onClose = function () {
+      const s = this[STREAM];
+      if (s) streams.#closed(s);
+    };
     this.#pinger = setInterval(() => this.#ping(), o.pingIntervalMs ?? 30_000);
     this.#pinger.unref();
+    this.#unsubscribe = deps.notifier.subscribe((update) => this.#onUpdate(update));
   }
 
   /** Whether an upgrade request is for the stream (its path, any query string). */
@@ -180,8 +220,8 @@ export class WsSyncStreams {
   /** Closes the streams of these devices (their tokens were revoked): `M_UNKNOWN_TOKEN`, 4401. */
   revoke(userId: string, deviceIds: readonly string[]): void {
     this.#revocations++;
-    for (const s of this.#streams) {
-      if (s.userId === userId && s.deviceId !== undefined && deviceIds.includes(s.deviceId)) {
+    for (const s of [...(this.#byUser.get(userId) ?? [])]) {
+      if (s.deviceId !== undefined && deviceIds.includes(s.deviceId)) {
         this.#fail(
           s,
           new MatrixError("M_UNKNOWN_TOKEN", "The access token was revoked", { soft_logout: false }),
@@ -208,6 +248,7 @@ export class WsSyncStreams {
   async close(): Promise<void> {
     this.#closing = true;
     clearInterval(this.#pinger);
+    this.#unsubscribe();
     const open = [...this.#streams];
     const closed = open.map((s) => new Promise<void>((resolve) => s.ws.once("close", () => resolve())));
     for (const s of open) this.#close(s, WsCloseCode.goingAway, "Server shutting down");
@@ -219,8 +260,9 @@ export class WsSyncStreams {
     this.#wss.close();
   }
 
-  #open(ws: WebSocket): void {
+  #open(ws: StreamSocket): void {
     const s = new Stream(ws);
+    ws[STREAM] = s;
     this.#streams.add(s);
     s.authTimer = setTimeout(
       () =>
@@ -231,16 +273,14 @@ export class WsSyncStreams {
         ),
       this.#authTimeoutMs,
     );
-    ws.on("message", (data) => this.#onMessage(s, data));
-    ws.on("pong", () => {
-      s.alive = true;
-    });
-    ws.on("close", () => this.#onClosed(s));
+    ws.on("message", this.#onMessage);
+    ws.on("pong", onPong);
+    ws.on("close", this.#onClose);
     // A socket error closes the WebSocket; 'close' follows.
-    ws.on("error", () => {});
+    ws.on("error", ignore);
   }
 
-  #onMessage(s: Stream, data: RawData): void {
+  #message(s: Stream, data: RawData): void {
     if (s.closed) return;
     if (s.started) {
       // Clients send nothing after `auth`; anything that is not even JSON ends the stream.
@@ -257,7 +297,7 @@ export class WsSyncStreams {
     this.#start(s, data).catch((e: unknown) => this.#fail(s, e));
   }
 
-  /** Reads the `auth` frame, authenticates, then runs the stream until it closes. */
+  /** Reads the `auth` frame, authenticates, and sends the first frame. */
   async #start(s: Stream, data: RawData): Promise<void> {
     const frame = parseJson(asBytes(data), { maxDepth: MAX_CLIENT_JSON_DEPTH });
     if (!isJsonObject(frame) || frame.type !== "auth") {
@@ -272,10 +312,18 @@ export class WsSyncStreams {
     if (s.closed) return;
     s.userId = requester.userId;
     s.deviceId = requester.deviceId;
+    // Indexed by user from now on: a revocation or an update for the user finds the stream.
+    const list = this.#byUser.get(requester.userId);
+    if (list) list.push(s);
+    else this.#byUser.set(requester.userId, [s]);
     const params = await resolveSyncParams(requester.userId, authParams(frame), this.#deps.filters);
     if (s.closed) return;
-    s.abort = new AbortController();
-    await this.#run(s, requester, params, s.abort.signal);
+    s.params = params;
+    s.since = params.since;
+    // To-device messages are deleted only up to a token the client presented, never up to a frame
+    // that may not have reached it.
+    s.acknowledged = params.since?.toDevice ?? 0;
+    this.#wake(s);
   }
 
   /** Authenticates, again if a revocation happened meanwhile (it may have missed this stream). */
@@ -287,50 +335,105 @@ export class WsSyncStreams {
     }
   }
 
-  async #run(s: Stream, requester: Requester, params: SyncParams, signal: AbortSignal): Promise<void> {
-    // To-device messages are deleted only up to a token the client presented, never up to a frame
-    // that may not have reached it.
-    const acknowledged = params.since?.toDevice ?? 0;
-    let since = params.since;
-    let first = true;
-    while (!s.closed) {
-      since = await this.#step(s, requester, params, since, first, acknowledged, signal);
-      first = false;
+  /** Wakes the streams an update concerns. */
+  #onUpdate(update: StreamUpdate): void {
+    if (update.users) {
+      for (const userId of update.users) {
+        const list = this.#byUser.get(userId);
+        if (list) for (const s of list) this.#wake(s);
+      }
+    }
+    if (update.rooms) {
+      for (const roomId of update.rooms) {
+        const entry = this.#byRoom.get(roomId);
+        if (entry) for (const s of entry.streams) this.#wake(s);
+      }
     }
   }
 
+  /** Runs a sync for the stream now, or after the one running (and its frame) is done. */
+  #wake(s: Stream): void {
+    if (s.closed || !s.params) return;
+    if (s.running) {
+      s.dirty = true;
+      return;
+    }
+    s.running = true;
+    this.#run(s)
+      .catch((e: unknown) => this.#fail(s, e))
+      .finally(() => {
+        s.running = false;
+      });
+  }
+
+  async #run(s: Stream): Promise<void> {
+    do {
+      s.dirty = false;
+      await this.#step(s);
+    } while (s.dirty && !s.closed);
+  }
+
   /**
-   * One sync and, unless it is empty (after the first), its frame, written out before this returns.
-   * Returns the token to continue from. Everything of the response dies with this call.
+   * One sync from `s.since` and, unless it is empty (after the first), its frame, written out before
+   * this returns. Everything of the response dies with this call.
    */
-  async #step(
-    s: Stream,
-    requester: Requester,
-    params: SyncParams,
-    since: SyncToken | undefined,
-    first: boolean,
-    acknowledged: number,
-    signal: AbortSignal,
-  ): Promise<SyncToken | undefined> {
-    await this.#deps.setPresence?.(requester.userId, params.presence);
-    if (s.closed) return since;
-    const response = await this.#deps.sync.sync({
-      userId: requester.userId,
-      deviceId: requester.deviceId,
+  async #step(s: Stream): Promise<void> {
+    const params = s.params!;
+    const userId = s.userId!;
+    await this.#deps.setPresence?.(userId, params.presence);
+    if (s.closed) return;
+    const since = s.since;
+    const { response, joined } = await this.#deps.sync.syncNow({
+      userId,
+      deviceId: s.deviceId!,
       ...(since ? { since } : {}),
       filter: params.filter,
-      fullState: first && params.fullState,
+      fullState: s.first && params.fullState,
       useStateAfter: params.useStateAfter,
-      timeoutMs: first ? 0 : MAX_SYNC_TIMEOUT_MS,
-      signal,
-      toDeviceAcknowledged: acknowledged,
+      toDeviceAcknowledged: s.acknowledged,
     });
-    if (s.closed) return since;
+    if (s.closed) return;
     const next = tryParseSyncToken(response.next_batch) ?? since;
-    if (first || !isEmptySyncResponse(response)) {
+    s.since = next;
+    // An update for a room the index did not list yet may have come after the sync read and before
+    // now: look again if anything moved (same tick as the index change, so nothing slips through).
+    if (this.#setRooms(s, joined) && next && this.#deps.sync.advancedSince(next)) s.dirty = true;
+    if (s.first || !isEmptySyncResponse(response)) {
+      s.first = false;
       await this.#send(s, `{"type":"sync","data":${JSON.stringify(response)}}`);
     }
-    return next;
+  }
+
+  /** Indexes the stream under exactly `joined`; true when a room was added. */
+  #setRooms(s: Stream, joined: ReadonlySet<string>): boolean {
+    if (s.rooms.length === joined.size && s.rooms.every((e) => joined.has(e.roomId))) return false;
+    const kept: RoomEntry[] = [];
+    const have = new Set<string>();
+    for (const e of s.rooms) {
+      if (joined.has(e.roomId)) {
+        kept.push(e);
+        have.add(e.roomId);
+      } else this.#unindexRoom(s, e);
+    }
+    let added = false;
+    for (const roomId of joined) {
+      if (have.has(roomId)) continue;
+      let entry = this.#byRoom.get(roomId);
+      if (!entry) {
+        entry = { roomId, streams: new Set() };
+        this.#byRoom.set(roomId, entry);
+      }
+      entry.streams.add(s);
+      kept.push(entry);
+      added = true;
+    }
+    s.rooms = kept;
+    return added;
+  }
+
+  #unindexRoom(s: Stream, e: RoomEntry): void {
+    e.streams.delete(s);
+    if (e.streams.size === 0) this.#byRoom.delete(e.roomId);
   }
 
   /** Sends a frame and resolves once it has left the send buffer (or the stream closed). */
@@ -368,17 +471,30 @@ export class WsSyncStreams {
 
   #close(s: Stream, code: number, reason: string): void {
     if (s.closed) return;
-    s.closed = true;
-    clearTimeout(s.authTimer);
-    s.abort?.abort();
+    this.#forget(s);
     s.ws.close(code, reason);
   }
 
-  #onClosed(s: Stream): void {
+  #closed(s: Stream): void {
+    this.#forget(s);
+    this.#streams.delete(s);
+  }
+
+  /** Marks the stream closed and takes it out of the indexes (its socket may still be closing). */
+  #forget(s: Stream): void {
+    if (s.closed) return;
     s.closed = true;
     clearTimeout(s.authTimer);
-    s.abort?.abort();
-    this.#streams.delete(s);
+    for (const e of s.rooms) this.#unindexRoom(s, e);
+    s.rooms = [];
+    if (s.userId !== undefined) {
+      const list = this.#byUser.get(s.userId);
+      const i = list?.indexOf(s) ?? -1;
+      if (list && i >= 0) {
+        list.splice(i, 1);
+        if (list.length === 0) this.#byUser.delete(s.userId);
+      }
+    }
   }
 
   /** The heartbeat: one timer for every stream. A frame stuck in the buffer has its own deadline. */
@@ -386,8 +502,7 @@ export class WsSyncStreams {
     for (const s of this.#streams) {
       if (s.closed || s.draining || s.ws.readyState !== s.ws.OPEN) continue;
       if (!s.alive) {
-        s.closed = true;
-        s.abort?.abort();
+        this.#forget(s);
         s.ws.terminate();
         continue;
       }
@@ -396,6 +511,13 @@ export class WsSyncStreams {
     }
   }
 }
+
+function onPong(this: StreamSocket): void {
+  const s = this[STREAM];
+  if (s) s.alive = true;
+}
+
+function ignore(): void {}
 
 /** The sync parameters of an `auth` frame; wrong types are `M_INVALID_PARAM`. */
 function authParams(frame: Record<string, unknown>): SyncParamsInput {
