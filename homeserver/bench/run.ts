@@ -16,11 +16,13 @@ import { initialSyncScenario } from "./initial-sync.js";
 import { memoryScenario } from "./memory.js";
 import { runScenario, type Scenario } from "./scenario.js";
 import { sendScenario } from "./send.js";
+import { wsIdleScenario } from "./ws-idle.js";
 
 const scenarios: (Scenario | Suite)[] = [
   sendScenario,
   deliveryScenario,
   memoryScenario,
+  wsIdleScenario,
   initialSyncScenario,
   federationDeliveryScenario,
   gossipScaleSuite,
