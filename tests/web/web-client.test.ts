@@ -11,6 +11,7 @@ import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { type Browser, chromium, type Locator, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { isStale } from "../../client-sdk/apps/web/scripts/build.js";
 import { createNodeClient } from "../../client-sdk/src/node/index.js";
 import { type HearthProcess, ProcessGroup, REPO_ROOT } from "../support/process.js";
 
@@ -85,7 +86,8 @@ describe.skipIf(!HAVE_CHROMIUM)("web client in Chromium against a real Hearth", 
     for (;;) {
       const res = await fetch(`${server.url}/`).catch(() => undefined);
       const html = res ? await res.text() : "";
-      if (res?.status === 200 && html.includes("<script")) break;
+      // Served, and built from the sources on disk (not the previous build, served while rebuilding).
+      if (res?.status === 200 && html.includes("<script") && !(await isStale())) break;
       if (Date.now() > deadline) throw new Error(`the web client was not served: ${res?.status} ${html}`);
       await new Promise((r) => setTimeout(r, 500));
     }

@@ -90,12 +90,18 @@ export function Chat({ client, onSignedOut }: Props) {
       signedOut.current("Your session ended on the server. Sign in again.");
     });
     const offNotify = startNotifications(client);
-    client.start().catch((e: Error) => {
+    // Presence follows the tab: online while shown, away while hidden (set explicitly, so that those
+    // who share a room with this user hear of it even when the sync's own presence did not change).
+    const presence = () =>
+      void client.setPresence(document.hidden ? "unavailable" : "online").catch(() => {});
+    document.addEventListener("visibilitychange", presence);
+    client.start().then(presence, (e: Error) => {
       if (e.name !== "AbortedError") setStartError(e.message);
     });
     return () => {
       offLoggedOut();
       offNotify();
+      document.removeEventListener("visibilitychange", presence);
       void client.stop();
     };
   }, [client]);

@@ -69,6 +69,14 @@ function RoomEntry(props: {
   );
 }
 
+/** Lists `roomId` as a direct chat with `userId` in this user's `m.direct` account data. */
+async function markDirect(client: MatrixClient, userId: string, roomId: string): Promise<void> {
+  const current = (client.accountData("m.direct") ?? {}) as Record<string, unknown>;
+  const rooms = Array.isArray(current[userId]) ? (current[userId] as string[]) : [];
+  if (rooms.includes(roomId)) return;
+  await client.setAccountData("m.direct", { ...current, [userId]: [...rooms, roomId] });
+}
+
 function InviteEntry(props: { readonly client: MatrixClient; readonly room: Room; readonly index: string }) {
   const { client, room, index } = props;
   const [busy, setBusy] = useState(false);
@@ -78,9 +86,12 @@ function InviteEntry(props: { readonly client: MatrixClient; readonly room: Room
   const act = async (accept: boolean) => {
     setBusy(true);
     setError(undefined);
+    // A direct chat's invite says so (`is_direct`); joined, it is listed in this user's `m.direct`.
+    const directWith = room.isDirect ? inviter : undefined;
     try {
       if (accept) {
         await client.joinRoom(room.roomId);
+        if (directWith) await markDirect(client, directWith, room.roomId).catch(() => {});
         openRoom(room.roomId);
       } else {
         await client.leave(room.roomId);
